@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// The README's commands (`npm test`, `npm run demo`, `npm run bench`) go through here so
+// that each one does its own set-up on a fresh machine: a supported Node, dependencies,
+// Debian's Chromium (and nginx for the proxy test), the build. Plain Node, no
+// dependencies, so it runs before `npm ci` has.
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const [task, ...args] = process.argv.slice(2);
+const TASKS = ["test", "demo", "bench"];
+if (!TASKS.includes(task)) {
+  console.error(`usage: node scripts/run.mjs <${TASKS.join("|")}> [args...]`);
+  process.exit(2);
+}
+
+const step = (msg) => console.log(`\x1b[36m[swtunnel]\x1b[0m ${msg}`);
+
+function run(cmd, cmdArgs, options = {}) {
+  const result = spawnSync(cmd, cmdArgs, { stdio: "inherit", cwd: root, ...options });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+function mustRun(cmd, cmdArgs, what) {
+  const code = run(cmd, cmdArgs);
+  if (code !== 0) {
+    console.error(`[swtunnel] ${what} failed (exit ${code}).`);
+    process.exit(code);
+  }
+}
+
+// 1. Node: swtunnel supports Node >= 22.12 (package.json engines). On an older Node, run
+//    the same task under Node 24 from the npm registry rather than fail.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  step(`Node ${process.versions.node} is older than the supported 22.12; running "${task}" under Node 24 via npx node@24`);
+  process.exit(run("npx", ["-y", "-p", "node@24", "--", "node", join(root, "scripts/run.mjs"), task, ...args]));
+}
+
+// 2. Dependencies, when missing or older than the lock file.
+const lock = join(root, "package-lock.json");
+const installed = join(root, "node_modules/.package-lock.json");
+if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+  step("installing dependencies (npm ci)");
+  mustRun("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
+}
+
+// 3. System packages: Chromium for the browser parts, nginx for the proxy test.
+const chromium = process.env.SWTUNNEL_CHROMIUM ?? "/usr/bin/chromium";
+const needed = [];
+if (!existsSync(chromium)) needed.push("chromium");
+if (task === "test" && !existsSync("/usr/sbin/nginx")) needed.push("nginx-light");
+if (needed.length > 0) {
+  const isRoot = process.getuid?.() === 0;
+  const sudo = isRoot ? [] : ["sudo"];
+  step(`installing Debian packages: ${needed.join(", ")} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  let code = run(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "update", "-qq"], { env });
+  if (code === 0) code = run(sudo[0] ?? "apt-get", [...(isRoot ? [] : ["apt-get"]), "install", "-y", "-qq", ...needed], { env });
+  if (code !== 0) {
+    console.error(`[swtunnel] could not install ${needed.join(", ")}. Install them (Debian/Ubuntu: apt-get install ${needed.join(" ")}) or set SWTUNNEL_CHROMIUM to a Chromium binary, then run again.`);
+    process.exit(1);
+  }
+}
+
+// 4. Build (type-check, compile, browser bundles).
+step("building");
+mustRun("npm", ["run", "build", "--silent"], "build");
+
+// 5. The task itself.
+if (task === "test") {
+  step("unit and integration tests (vitest)");
+  mustRun("npx", ["vitest", "run", ...args], "vitest");
+  step("browser tests (playwright, Debian Chromium)");
+  mustRun("npx", ["playwright", "test"], "playwright");
+} else {
+  step(`${task}`);
+  process.exit(run(process.execPath, [join(root, `dist/${task}/run.js`), ...args]));
+}
