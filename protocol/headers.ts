@@ -14,7 +14,9 @@ import { ErrorCode, ProtocolError } from "./errors.js";
 export type HeaderList = Array<[name: string, value: string]>;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is content, not a byte-order mark; stripping it would
+// change values and let "\uFEFFGET" pass as the method GET.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 // RFC 9110 tchar, lowercase only (HTTP/2 and fetch lowercase names).
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
