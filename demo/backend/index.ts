@@ -8,3 +8,11 @@ export { Recorder, type CallRecord, type RecorderOptions } from "./recorder.js";
 export { echoHeaderPrefix, echoTrailerName, isEchoHeader } from "./metadata-echo.js";
 export { patternBytes } from "./service.js";
 export { startGrpcBackend, grpcServiceDefinition, type GrpcBackendOptions } from "./grpc-server.js";
+export {
+  startConnectBackend,
+  startConnectBackendHttp1,
+  createConnectHandler,
+  type ConnectBackendOptions,
+  type ConnectBackendHttp1Options,
+} from "./connect-server.js";
+export { applyCors, corsAllowedHeaders, corsExposedHeaders, corsMaxAgeSeconds } from "./cors.js";

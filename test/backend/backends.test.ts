@@ -9,11 +9,19 @@ import {
   TestService,
 } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { ChatMessageSchema, DemoService } from "../../demo/gen/swtunnel/demo/v1/demo_pb.js";
-import { patternBytes, startGrpcBackend, type Backend } from "../../demo/backend/index.js";
+import {
+  patternBytes,
+  startConnectBackend,
+  startGrpcBackend,
+  type Backend,
+} from "../../demo/backend/index.js";
 
 type Starter = () => Promise<Backend>;
 
-const kinds: [string, Starter][] = [["grpc-js", () => startGrpcBackend()]];
+const kinds: [string, Starter][] = [
+  ["grpc-js", () => startGrpcBackend()],
+  ["connect-node h2c", () => startConnectBackend()],
+];
 
 describe.each(kinds)("%s backend over gRPC", (_name, start) => {
   let backend: Backend;
