@@ -1,17 +1,25 @@
 /**
  * gRPC to a gRPC upstream: passed through untouched. The tunnel already carries HTTP
- * semantics (head, body, trailers), so there is nothing to translate.
+ * semantics (head, body, trailers), so there is nothing to translate; only a failure to
+ * reach the upstream is answered here, as a trailers-only gRPC status.
  */
 import type { ProtocolAdapter } from "../exchange.js";
+import { errorResponse } from "./client-protocol.js";
+import { toConnectError } from "./grpc-status.js";
 import { contentType } from "./headers.js";
 
 export const grpcPassthrough: ProtocolAdapter = {
   name: "grpc",
   matches(request) {
     const type = contentType(request.headers);
-    return type === "application/grpc" || type.startsWith("application/grpc+");
+    return request.method === "POST" && (type === "application/grpc" || type.startsWith("application/grpc+"));
   },
-  handle(request, upstream) {
-    return upstream(request);
+  async handle(request, upstream) {
+    try {
+      return await upstream(request);
+    } catch (e) {
+      if (request.signal.aborted) throw e;
+      return errorResponse(request, toConnectError(e));
+    }
   },
 };
