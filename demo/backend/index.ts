@@ -16,3 +16,4 @@ export {
   type ConnectBackendHttp1Options,
 } from "./connect-server.js";
 export { applyCors, corsAllowedHeaders, corsExposedHeaders, corsMaxAgeSeconds } from "./cors.js";
+export { backendKinds, parseCliArgs, startBackend, type BackendKind, type CliOptions } from "./cli.js";

@@ -10,6 +10,8 @@ export interface CallRecord {
   cancelled: boolean;
   /** Remaining deadline in milliseconds when the call arrived, -1 if none. */
   timeoutMs: number;
+  /** Stream messages handed to the transport (ServerStream, Bidi). */
+  messagesSent: number;
 }
 
 /** Limits of a {@link Recorder}. */
@@ -33,7 +35,7 @@ export class Recorder {
   /** Records that a call with `id` arrived with the given remaining deadline (undefined = none). */
   seen(id: string, timeoutMs: number | undefined): void {
     if (id === "") return;
-    const record = this.records.get(id) ?? { seen: false, cancelled: false, timeoutMs: -1 };
+    const record = this.records.get(id) ?? { seen: false, cancelled: false, timeoutMs: -1, messagesSent: 0 };
     record.seen = true;
     record.timeoutMs = timeoutMs === undefined ? -1 : Math.max(0, Math.round(timeoutMs));
     this.store(id, record);
@@ -42,7 +44,7 @@ export class Recorder {
   /** Records that the call with `id` was cancelled (client abort, reset or deadline) while running. */
   cancelled(id: string): void {
     if (id === "") return;
-    const record = this.records.get(id) ?? { seen: true, cancelled: false, timeoutMs: -1 };
+    const record = this.records.get(id) ?? { seen: true, cancelled: false, timeoutMs: -1, messagesSent: 0 };
     record.cancelled = true;
     this.store(id, record);
     const waiters = this.cancelWaiters.get(id);
@@ -52,10 +54,16 @@ export class Recorder {
     }
   }
 
-  /** The record for `id`; an unknown id gives seen=false, cancelled=false, timeoutMs=-1. */
+  /** Counts one stream message handed to the transport for `id`. */
+  sent(id: string): void {
+    const record = this.records.get(id);
+    if (record) record.messagesSent++;
+  }
+
+  /** The record for `id`; an unknown id gives seen=false, cancelled=false, timeoutMs=-1, messagesSent=0. */
   get(id: string): CallRecord {
     const record = this.records.get(id);
-    return record ? { ...record } : { seen: false, cancelled: false, timeoutMs: -1 };
+    return record ? { ...record } : { seen: false, cancelled: false, timeoutMs: -1, messagesSent: 0 };
   }
 
   /** Resolves true as soon as a cancel is recorded for `id`, false after `timeoutMs` without one. */

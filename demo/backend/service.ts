@@ -124,6 +124,8 @@ export async function* serverStream(
       if (index > 0 && req.intervalMs > 0) await sleep(req.intervalMs, ctx.signal);
       if (ctx.signal.aborted) throw abortError(ctx.signal);
       yield create(ServerStreamResponseSchema, { index, payload });
+      // Resumed: the server took the message, so it is on its way to the client.
+      ctx.recorder.sent(req.id);
     }
     if (req.failCode !== 0) {
       throw new ConnectError(`ServerStream failed as requested after ${req.count} messages`, req.failCode as Code);
@@ -158,11 +160,16 @@ export async function clientStream(
 /** TestService.Bidi: echo each message at once, numbered from 0. */
 export async function* bidi(reqs: AsyncIterable<BidiRequest>, ctx: CallContext): AsyncGenerator<BidiResponse> {
   let done: (() => void) | undefined;
+  let id = "";
   try {
     let index = 0;
     for await (const req of reqs) {
-      if (!done && req.id !== "") done = track(ctx, req.id);
+      if (!done && req.id !== "") {
+        id = req.id;
+        done = track(ctx, id);
+      }
       yield create(BidiResponseSchema, { index: index++, text: req.text, payload: req.payload });
+      ctx.recorder.sent(id);
     }
   } finally {
     done?.();
@@ -186,6 +193,7 @@ export async function inspect(req: InspectRequest, ctx: CallContext): Promise<In
     seen: record.seen,
     cancelled: record.cancelled,
     timeoutMs: BigInt(record.timeoutMs),
+    messagesSent: record.messagesSent,
   });
 }
 
