@@ -25,7 +25,7 @@ function setup(client: TunnelClientLike, fallback: FallbackMode = "error", netwo
   return { carrier, hub, posted, gateways };
 }
 
-const post = (url: string, body: Uint8Array, ct = "application/proto", extra: Record<string, string> = {}) =>
+const post = (url: string, body: Uint8Array<ArrayBuffer>, ct = "application/proto", extra: Record<string, string> = {}) =>
   new Request(url, { method: "POST", body, headers: { "content-type": ct, ...extra } });
 
 describe("FetchCarrier", () => {
