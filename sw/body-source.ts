@@ -1,0 +1,95 @@
+/**
+ * A request body as the stream pump reads it: bytes are pulled from the caller's iterable
+ * only when the pump asks, buffered until sent, and counted, so a call can move to a new
+ * socket after GOAWAY as long as none of its bytes left (or the body is plain bytes).
+ */
+export class BodySource {
+  private chunks: Uint8Array[] = [];
+  private ended = false;
+  private pulling: Promise<void> | null = null;
+  private iterator: AsyncIterator<Uint8Array> | null = null;
+  /** Bytes handed to a stream so far (sent, or about to be). */
+  private takenBytes = 0;
+
+  private constructor(
+    private readonly bytes: Uint8Array | null,
+    private readonly iterable: AsyncIterable<Uint8Array> | null,
+  ) {
+    this.rewind();
+  }
+
+  static from(body: AsyncIterable<Uint8Array> | Uint8Array | null | undefined): BodySource {
+    if (body == null) return new BodySource(new Uint8Array(0), null);
+    if (body instanceof Uint8Array) return new BodySource(body, null);
+    return new BodySource(null, body);
+  }
+
+  /** True when the body is known to be empty without pulling anything. */
+  get emptyKnown(): boolean {
+    return this.bytes !== null && this.bytes.length === 0;
+  }
+
+  /** True when the whole body can be sent again from its start on a new stream. */
+  get replayable(): boolean {
+    return this.bytes !== null || this.takenBytes === 0;
+  }
+
+  /** Restarts a plain-bytes body from its first byte (no-op for iterables). */
+  rewind(): void {
+    if (this.bytes === null) return;
+    this.chunks = this.bytes.length > 0 ? [this.bytes] : [];
+    this.ended = true;
+    this.takenBytes = 0;
+  }
+
+  /**
+   * The next unsent bytes (non-empty), or null at the end of the body. Pulls from the
+   * iterable at most once at a time; concurrent callers share the pull.
+   */
+  async peek(): Promise<Uint8Array | null> {
+    for (;;) {
+      if (this.chunks.length > 0) return this.chunks[0]!;
+      if (this.ended) return null;
+      if (!this.pulling) this.pulling = this.pull();
+      await this.pulling;
+    }
+  }
+
+  /** True when every byte was taken and the end of the body is known. */
+  get exhausted(): boolean {
+    return this.ended && this.chunks.length === 0;
+  }
+
+  /** Takes up to `n` bytes of the chunk `peek()` returned. */
+  take(n: number): Uint8Array {
+    const head = this.chunks[0]!;
+    this.takenBytes += Math.min(n, head.length);
+    if (n >= head.length) {
+      this.chunks.shift();
+      return head;
+    }
+    this.chunks[0] = head.subarray(n);
+    return head.subarray(0, n);
+  }
+
+  /** Stops the caller's iterable (the call ended early). */
+  cancel(): void {
+    this.ended = true;
+    this.chunks = [];
+    const it = this.iterator;
+    this.iterator = null;
+    if (it?.return) void Promise.resolve(it.return()).catch(() => {});
+  }
+
+  private async pull(): Promise<void> {
+    try {
+      this.iterator ??= this.iterable![Symbol.asyncIterator]();
+      const r = await this.iterator.next();
+      if (r.done) this.ended = true;
+      else if (!(r.value instanceof Uint8Array)) throw new TypeError("request body chunks must be Uint8Array");
+      else if (r.value.length > 0 && !this.ended) this.chunks.push(r.value);
+    } finally {
+      this.pulling = null;
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The tunnel client, usable in a Service Worker and in Node (web-platform APIs only).
+ * @module
+ */
+export { createTunnelClient } from "./tunnel-client.js";
+export { createUniversalClient } from "./connect-client.js";
+export { connectCodeOf } from "./errors.js";
+export type {
+  HeaderList,
+  TunnelClient,
+  TunnelClientOptions,
+  TunnelRequest,
+  TunnelResponse,
+  TunnelStats,
+  TunnelStatus,
+  WebSocketConstructorLike,
+  WebSocketLike,
+} from "./types.js";
