@@ -1,0 +1,323 @@
+/**
+ * One tunnel socket: the SETTINGS exchange, frame demultiplexing, the stream table,
+ * socket-level flow control, keepalive, idle timeout and drain. Follows the session
+ * rules of docs/PROTOCOL.md; socket errors end in GOAWAY + close, stream errors in
+ * RST_STREAM, and nothing here affects other sockets.
+ */
+import type { WebSocket, RawData } from "ws";
+import {
+  ErrorCode,
+  FrameType,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  ReceiveWindow,
+  SendWindow,
+  decodeFrame,
+  encodeFrame,
+  errorCodeName,
+  resolveSettings,
+  type DecodeLimits,
+  type Frame,
+  type Settings,
+} from "../protocol/index.js";
+import type { GatewayContext } from "./context.js";
+import { TunnelStream, type StreamHost } from "./stream.js";
+
+/** Keepalive: GOAWAY KEEPALIVE_TIMEOUT once this many PINGs in a row went unanswered. */
+const MAX_MISSED_PINGS = 2;
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+/** The service of a `/pkg.Service/Method` path, or undefined for another shape. */
+export function serviceOf(path: string): string | undefined {
+  const m = /^\/([^/?]+)\/[^/?]+(\?.*)?$/.exec(path);
+  return m?.[1];
+}
+
+export class TunnelConnection implements StreamHost {
+  readonly connectionSendWindow = new SendWindow(0);
+  peer: Settings = resolveSettings({});
+  private readonly receiveWindow: ReceiveWindow;
+  private readonly streams = new Map<number, TunnelStream>();
+  private readonly limits: DecodeLimits;
+  private settingsReceived = false;
+  private highestId = 0;
+  /** GOAWAY sent: no new streams. */
+  private goingAway = false;
+  private closed = false;
+  private missedPings = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly onClosed: Array<() => void> = [];
+  streamsTotal = 0;
+
+  constructor(
+    readonly ctx: GatewayContext,
+    private readonly ws: WebSocket,
+    readonly remote: string,
+  ) {
+    const o = ctx.options;
+    this.limits = { maxFramePayload: o.maxFramePayload, maxHeaderBlockBytes: o.maxHeaderBlockBytes };
+    this.receiveWindow = new ReceiveWindow(o.connectionWindow);
+    ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on("close", () => this.cleanup());
+    ws.on("error", (err) => ctx.log.debug({ remote, err: err.message }, "socket error"));
+    this.send({
+      kind: "settings",
+      settings: {
+        version: PROTOCOL_VERSION,
+        maxConcurrentStreams: o.maxStreamsPerSocket,
+        initialStreamWindow: o.streamWindow,
+        initialConnectionWindow: o.connectionWindow,
+        maxFramePayload: o.maxFramePayload,
+        pingIntervalMs: o.pingIntervalMs,
+      },
+    });
+    if (o.pingIntervalMs > 0) {
+      this.pingTimer = setInterval(() => this.keepalive(), o.pingIntervalMs);
+      this.pingTimer.unref();
+    }
+    this.armIdle();
+  }
+
+  /** Open streams. */
+  get activeStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Runs `fn` once the socket is closed and cleaned up. */
+  whenClosed(fn: () => void): void {
+    if (this.closed) fn();
+    else this.onClosed.push(fn);
+  }
+
+  /** Starts a graceful drain: GOAWAY NO_ERROR, accepted streams finish, then close. */
+  drain(message = "gateway is draining; open new streams on a new socket"): void {
+    if (this.closed || this.goingAway) return;
+    this.goingAway = true;
+    this.send({ kind: "goaway", lastStreamId: this.highestId, code: ErrorCode.NO_ERROR, message });
+    if (this.streams.size === 0) this.ws.close(1001, "draining");
+  }
+
+  /** Ends the socket now, abandoning open streams (after a drain timed out). */
+  terminate(): void {
+    this.ws.terminate();
+    this.cleanup();
+  }
+
+  send(frame: Frame): boolean {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+    const bytes = encodeFrame(frame);
+    this.ws.send(bytes);
+    const { metrics } = this.ctx;
+    metrics.frames.inc({ kind: frame.kind, direction: "out" });
+    metrics.bytes.inc({ direction: "out" }, bytes.length);
+    return true;
+  }
+
+  releaseConnection(n: number): void {
+    if (n === 0) return;
+    const increment = this.receiveWindow.release(n);
+    if (increment > 0) this.send({ kind: "window-update", streamId: 0, increment });
+  }
+
+  streamClosed(stream: TunnelStream): void {
+    if (this.streams.get(stream.id) !== stream) return;
+    this.streams.delete(stream.id);
+    this.ctx.metrics.streamsActive.dec();
+    if (this.streams.size === 0) {
+      if (this.goingAway) this.ws.close(1001, "drained");
+      else this.armIdle();
+    }
+  }
+
+  /** Socket-level error: GOAWAY with the code, then close. */
+  goaway(code: ErrorCode, message: string): void {
+    if (this.closed) return;
+    const name = errorCodeName(code);
+    this.ctx.metrics.errors.inc({ code: name });
+    this.ctx.log.info({ remote: this.remote, code: name, message }, "socket error; sending GOAWAY");
+    this.send({ kind: "goaway", lastStreamId: this.highestId, code, message });
+    this.goingAway = true;
+    for (const s of [...this.streams.values()]) s.abandon();
+    const wsCode = code === ErrorCode.IDLE_TIMEOUT || code === ErrorCode.KEEPALIVE_TIMEOUT ? 1001 : 1002;
+    this.ws.close(wsCode, name);
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.idleTimer);
+    for (const s of [...this.streams.values()]) s.abandon();
+    for (const fn of this.onClosed.splice(0)) fn();
+  }
+
+  private keepalive(): void {
+    if (this.missedPings >= MAX_MISSED_PINGS) {
+      this.goaway(ErrorCode.KEEPALIVE_TIMEOUT, `no PONG for ${MAX_MISSED_PINGS} PINGs sent ${this.ctx.options.pingIntervalMs} ms apart`);
+      return;
+    }
+    this.missedPings++;
+    const data = new Uint8Array(8);
+    new DataView(data.buffer).setFloat64(0, Date.now());
+    this.send({ kind: "ping", data });
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    const ms = this.ctx.options.idleTimeoutMs;
+    if (ms <= 0 || this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.streams.size === 0) this.goaway(ErrorCode.IDLE_TIMEOUT, `no open stream for ${ms} ms`);
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    const bytes = toBytes(data);
+    this.ctx.metrics.bytes.inc({ direction: "in" }, bytes.length);
+    if (!isBinary) {
+      this.goaway(ErrorCode.PROTOCOL_ERROR, "text WebSocket message; every frame must be a binary message");
+      return;
+    }
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes, "client", this.limits);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.ctx.metrics.frames.inc({ kind: "invalid", direction: "in" });
+      this.onDecodeError(err, bytes[0]!);
+      return;
+    }
+    this.ctx.metrics.frames.inc({ kind: frame.kind, direction: "in" });
+    try {
+      this.onFrame(frame);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.goaway(err.code, err.message);
+    }
+  }
+
+  private onDecodeError(err: ProtocolError, type: number): void {
+    if (err.streamId === 0 || !this.settingsReceived) {
+      this.goaway(err.code, this.settingsReceived ? err.message : `first frame is not valid SETTINGS: ${err.message}`);
+      return;
+    }
+    const id = err.streamId;
+    if (type === FrameType.HEADERS) {
+      // A malformed request still uses up its id, so the ordering rule applies first.
+      if (id <= this.highestId) {
+        this.goaway(ErrorCode.PROTOCOL_ERROR, `HEADERS for stream ${id}, not greater than the highest id ${this.highestId}`);
+        return;
+      }
+      this.highestId = id;
+      this.refuse(id, err.code, err.message);
+      return;
+    }
+    const stream = this.streams.get(id);
+    if (stream) stream.reset(err.code, err.message);
+    else if (id > this.highestId) this.goaway(ErrorCode.PROTOCOL_ERROR, `frame for stream ${id}, above the highest opened id ${this.highestId}`);
+  }
+
+  /** RST_STREAM for a stream that never entered the table. */
+  private refuse(id: number, code: ErrorCode, message: string): void {
+    if (code !== ErrorCode.REFUSED_STREAM) this.ctx.log.info({ remote: this.remote, stream: id, code: errorCodeName(code), message }, "stream refused");
+    this.ctx.metrics.errors.inc({ code: errorCodeName(code) });
+    this.send({ kind: "rst", streamId: id, code, message });
+  }
+
+  private onFrame(frame: Frame): void {
+    if (!this.settingsReceived) {
+      if (frame.kind !== "settings") throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `first frame must be SETTINGS, got ${frame.kind}`);
+      this.settingsReceived = true;
+      this.peer = resolveSettings(frame.settings);
+      if (this.peer.version !== PROTOCOL_VERSION) {
+        throw new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, `client speaks protocol version ${this.peer.version}; this gateway speaks version ${PROTOCOL_VERSION} only`);
+      }
+      this.connectionSendWindow.credit(this.peer.initialConnectionWindow);
+      return;
+    }
+    switch (frame.kind) {
+      case "settings":
+        throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, "second SETTINGS frame; settings never change during a socket's life");
+      case "request-headers":
+        return this.onRequestHeaders(frame);
+      case "data": {
+        // Socket-level accounting first: a window overrun is a socket error.
+        this.receiveWindow.receive(frame.data.length);
+        const stream = this.streams.get(frame.streamId);
+        if (stream) return stream.onData(frame.data, frame.endStream);
+        this.checkKnown(frame.streamId);
+        this.releaseConnection(frame.data.length); // raced a reset: credit goes back at once
+        return;
+      }
+      case "window-update": {
+        if (frame.streamId === 0) {
+          this.connectionSendWindow.credit(frame.increment);
+          for (const s of this.streams.values()) s.wakeWindow();
+          return;
+        }
+        const stream = this.streams.get(frame.streamId);
+        if (stream) return stream.onWindowUpdate(frame.increment);
+        return this.checkKnown(frame.streamId);
+      }
+      case "rst": {
+        const stream = this.streams.get(frame.streamId);
+        if (stream) return stream.onReset(frame.code, frame.message);
+        return this.checkKnown(frame.streamId);
+      }
+      case "ping":
+        this.send({ kind: "pong", data: frame.data });
+        return;
+      case "pong":
+        this.missedPings = 0;
+        return;
+      case "goaway":
+        // The client is leaving; it opens no more streams here. Nothing to do until it closes.
+        this.ctx.log.debug({ remote: this.remote, code: errorCodeName(frame.code), message: frame.message }, "client sent GOAWAY");
+        return;
+      case "unknown":
+        return; // extension frames are ignored
+      default:
+        throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `unexpected ${frame.kind} frame from a client`);
+    }
+  }
+
+  /** Frames for a stream not in the table: ignored at or below the highest id, an error above. */
+  private checkKnown(id: number): void {
+    if (id > this.highestId) throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `frame for stream ${id}, above the highest opened id ${this.highestId}`);
+  }
+
+  private onRequestHeaders(frame: Frame & { kind: "request-headers" }): void {
+    const id = frame.streamId;
+    if (id <= this.highestId) {
+      throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `HEADERS for stream ${id}, not greater than the highest id ${this.highestId}; ids are never reused`);
+    }
+    this.highestId = id;
+    const o = this.ctx.options;
+    if (this.goingAway) return this.refuse(id, ErrorCode.REFUSED_STREAM, "gateway is draining; retry on a new socket");
+    if (this.streams.size >= o.maxStreamsPerSocket) {
+      return this.refuse(id, ErrorCode.REFUSED_STREAM, `more than ${o.maxStreamsPerSocket} concurrent streams; wait for one to end`);
+    }
+    if (o.allowServices.length > 0) {
+      const service = serviceOf(frame.path);
+      if (!service || !o.allowServices.includes(service)) {
+        return this.refuse(id, ErrorCode.FORBIDDEN, `service ${service ?? frame.path} is not allowed by this gateway`);
+      }
+    }
+    const stream = new TunnelStream(this, frame);
+    this.streams.set(id, stream);
+    this.streamsTotal++;
+    clearTimeout(this.idleTimer);
+    this.ctx.metrics.streamsActive.inc();
+    this.ctx.metrics.streamsTotal.inc();
+    void stream.run();
+  }
+}

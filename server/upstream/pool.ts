@@ -1,0 +1,221 @@
+/**
+ * HTTP/2 session pool towards the one configured upstream. Implements `Upstream`:
+ * sessions are shared, replaced when they close, fail or receive GOAWAY, kept alive with
+ * PINGs, and widened with one more session when every session is at the backend's
+ * MAX_CONCURRENT_STREAMS. Bodies stream both ways with back-pressure: the request body is
+ * pulled only as the HTTP/2 stream drains, and the response body is read only when pulled,
+ * so HTTP/2 flow control reaches the backend.
+ */
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { once } from "node:events";
+import type { Logger } from "pino";
+import type { HeaderList } from "../../protocol/index.js";
+import { UpstreamError, type ProxyRequest, type ProxyResponse } from "../exchange.js";
+import { EMPTY_BODY } from "../body.js";
+import { fromHttp2Headers, toHttp2RequestHeaders } from "./headers.js";
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
+
+export interface UpstreamPoolOptions {
+  /** `http://host:port` (h2c prior knowledge) or `https://host:port`. */
+  url: string;
+  /** PEM CA for TLS upstreams. */
+  ca?: string | Buffer;
+  /** Skip TLS certificate verification. */
+  insecure?: boolean;
+  /** PING each session this often, ms; a failed PING closes it (0 = off). */
+  pingIntervalMs?: number;
+  log?: Logger;
+  /** Called with the number of open sessions whenever it changes. */
+  onSessionCount?: (count: number) => void;
+}
+
+interface Entry {
+  session: ClientHttp2Session;
+  /** Streams started or reserved on this session. */
+  active: number;
+  ready: Promise<void>;
+  connected: boolean;
+  closed: boolean;
+}
+
+/** Maps an HTTP/2 reset code from the upstream to the error the client sees. */
+export function upstreamErrorFromReset(rstCode: number | undefined, context: string): UpstreamError {
+  if (rstCode === NGHTTP2_REFUSED_STREAM) return new UpstreamError("unavailable", `${context}: upstream refused the stream`);
+  if (rstCode === NGHTTP2_CANCEL) return new UpstreamError("canceled", `${context}: upstream cancelled the stream`);
+  return new UpstreamError("internal", `${context}: upstream reset the stream with HTTP/2 code ${rstCode ?? "unknown"}`);
+}
+
+export class UpstreamPool {
+  private readonly entries: Entry[] = [];
+  private closing = false;
+
+  constructor(private readonly options: UpstreamPoolOptions) {}
+
+  /** Open sessions (connected or connecting). */
+  get sessionCount(): number {
+    return this.entries.length;
+  }
+
+  /** The `Upstream` function the adapters call. */
+  readonly request = (req: ProxyRequest): Promise<ProxyResponse> => this.send(req);
+
+  /** Closes every session; requests in flight fail. */
+  close(): void {
+    this.closing = true;
+    for (const e of [...this.entries]) e.session.destroy();
+  }
+
+  private limitOf(e: Entry): number {
+    // Before the peer's SETTINGS arrive node reports a huge default; 100 is the RFC's advice.
+    const max = e.connected ? e.session.remoteSettings.maxConcurrentStreams : undefined;
+    return max === undefined || max > 1 << 20 ? (e.connected ? 1 << 20 : 100) : max;
+  }
+
+  private acquire(): Entry {
+    if (this.closing) throw new UpstreamError("unavailable", "gateway is shutting down");
+    let entry = this.entries.find((e) => !e.closed && e.active < this.limitOf(e));
+    entry ??= this.connect();
+    entry.active++;
+    return entry;
+  }
+
+  private connect(): Entry {
+    const { url, ca, insecure, pingIntervalMs = 30_000, log } = this.options;
+    const session = http2.connect(url, url.startsWith("https:") ? { ca, rejectUnauthorized: !insecure, ALPNProtocols: ["h2"] } : {});
+    const entry: Entry = { session, active: 0, connected: false, closed: false, ready: undefined as unknown as Promise<void> };
+    entry.ready = new Promise<void>((resolve, reject) => {
+      session.once("connect", () => {
+        entry.connected = true;
+        log?.debug({ upstream: url }, "upstream session connected");
+        resolve();
+      });
+      session.once("error", (err) => reject(new UpstreamError("unavailable", `cannot reach upstream ${url}: ${err.message}`)));
+      session.once("close", () => reject(new UpstreamError("unavailable", `upstream ${url} closed the connection`)));
+    });
+    entry.ready.catch(() => {}); // observed by each request
+    let timer: NodeJS.Timeout | undefined;
+    if (pingIntervalMs > 0) {
+      timer = setInterval(() => {
+        if (!entry.connected || session.destroyed) return;
+        session.ping((err) => {
+          if (err) {
+            log?.warn({ upstream: url, err: err.message }, "upstream ping failed; closing session");
+            session.destroy();
+          }
+        });
+      }, pingIntervalMs);
+      timer.unref();
+    }
+    const retire = () => {
+      if (entry.closed) return;
+      entry.closed = true;
+      clearInterval(timer);
+      const i = this.entries.indexOf(entry);
+      if (i >= 0) this.entries.splice(i, 1);
+      this.options.onSessionCount?.(this.entries.length);
+    };
+    session.on("error", (err) => log?.warn({ upstream: url, err: err.message }, "upstream session error"));
+    session.on("goaway", retire); // in-flight streams finish; new ones go to a new session
+    session.on("close", retire);
+    session.unref(); // an idle pool must not keep the process alive
+    this.entries.push(entry);
+    this.options.onSessionCount?.(this.entries.length);
+    return entry;
+  }
+
+  private async send(req: ProxyRequest): Promise<ProxyResponse> {
+    const entry = this.acquire();
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        entry.active--;
+      }
+    };
+    try {
+      await entry.ready;
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (req.signal.aborted) {
+      release();
+      throw new UpstreamError("canceled", "the client cancelled the call before it reached the upstream");
+    }
+    const headers = toHttp2RequestHeaders(req.method, req.path, req.headers);
+    let stream: ClientHttp2Stream;
+    try {
+      stream = entry.session.request(headers, { endStream: false });
+    } catch (err) {
+      release();
+      throw new UpstreamError("unavailable", `cannot start a request on the upstream session: ${(err as Error).message}`);
+    }
+    stream.once("close", release);
+    stream.on("error", () => {}); // reported through the head promise or the body iterator
+    const onAbort = () => {
+      if (!stream.closed) stream.close(NGHTTP2_CANCEL);
+    };
+    req.signal.addEventListener("abort", onAbort, { once: true });
+    stream.once("close", () => req.signal.removeEventListener("abort", onAbort));
+    void pumpBody(req.body, stream);
+
+    let trailers: HeaderList = [];
+    stream.once("trailers", (t: IncomingHttpHeaders) => {
+      trailers = fromHttp2Headers(t);
+    });
+    const head = await new Promise<{ headers: IncomingHttpHeaders; endStream: boolean }>((resolve, reject) => {
+      const fail = () => {
+        if (req.signal.aborted) reject(new UpstreamError("canceled", "the client cancelled the call"));
+        else reject(upstreamErrorFromReset(stream.rstCode, `${req.path}`));
+      };
+      stream.once("response", (h, flags: number) => {
+        stream.off("close", fail);
+        stream.off("error", fail);
+        resolve({ headers: h, endStream: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 });
+      });
+      stream.once("error", fail);
+      stream.once("close", fail);
+    });
+    const status = Number(head.headers[HTTP2_HEADER_STATUS]);
+    const path = req.path;
+    // A trailers-only response: the tunnel ends the stream on its HEADERS frame.
+    const body = head.endStream ? (stream.resume(), EMPTY_BODY) : readBody(stream, req.signal, path);
+    return { status, headers: fromHttp2Headers(head.headers), body, trailers: () => trailers };
+  }
+}
+
+/** Writes the request body with back-pressure; a failed body cancels the HTTP/2 stream. */
+async function pumpBody(body: AsyncIterable<Uint8Array>, stream: ClientHttp2Stream): Promise<void> {
+  try {
+    for await (const chunk of body) {
+      if (stream.destroyed) return;
+      if (!stream.write(chunk)) {
+        await Promise.race([once(stream, "drain"), once(stream, "close")]);
+      }
+    }
+    if (!stream.destroyed) stream.end();
+  } catch {
+    if (!stream.closed) stream.close(NGHTTP2_CANCEL);
+  }
+}
+
+/** The response body, read only when pulled; upstream resets become UpstreamError. */
+async function* readBody(stream: ClientHttp2Stream, signal: AbortSignal, path: string): AsyncGenerator<Uint8Array> {
+  let ended = false;
+  try {
+    for await (const chunk of stream) yield chunk as Uint8Array;
+    ended = true;
+  } catch {
+    if (signal.aborted) throw new UpstreamError("canceled", "the client cancelled the call");
+    throw upstreamErrorFromReset(stream.rstCode, path);
+  } finally {
+    // Stopped early (reset, limit, socket lost): cancel upstream so the backend stops.
+    if (!ended && !stream.closed) stream.close(NGHTTP2_CANCEL);
+  }
+  // node emits 'trailers' on a later tick than the body's end; let it arrive.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+    throw upstreamErrorFromReset(stream.rstCode, path);
+  }
+}

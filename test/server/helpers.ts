@@ -1,0 +1,254 @@
+/**
+ * Test helpers for the gateway: a raw-frame tunnel client over a real `ws` socket, a small
+ * real node:http2 backend with controllable behaviour, and gRPC envelope helpers.
+ */
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { WebSocket } from "ws";
+import { PROTOCOL_VERSION, SUBPROTOCOL, decodeFrame, encodeFrame, type Frame, type HeaderList, type Settings } from "../../protocol/index.js";
+
+/** Frames as the gateway sends them, decoded; plus the socket's end. */
+export class RawClient {
+  readonly frames: Frame[] = [];
+  private waiters: Array<() => void> = [];
+  closeCode: number | undefined;
+  readonly closed: Promise<number>;
+  private cursor = 0;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.binaryType = "nodebuffer";
+    ws.on("message", (data: Buffer) => {
+      this.frames.push(decodeFrame(new Uint8Array(data), "server", { maxFramePayload: 16 << 20, maxHeaderBlockBytes: 1 << 20 }));
+      this.wake();
+    });
+    this.closed = new Promise((resolve) =>
+      ws.on("close", (code) => {
+        this.closeCode = code;
+        this.wake();
+        resolve(code);
+      }),
+    );
+    ws.on("error", () => {});
+  }
+
+  /** Opens a socket; by default sends SETTINGS at once and waits for the gateway's. */
+  static async connect(
+    url: string,
+    options: { settings?: Partial<Settings> | false; protocols?: string[]; origin?: string; headers?: Record<string, string> } = {},
+  ): Promise<RawClient> {
+    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL], { origin: options.origin, headers: options.headers });
+    const client = new RawClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    if (options.settings !== false) client.send({ kind: "settings", settings: { version: PROTOCOL_VERSION, maxConcurrentStreams: 0, ...options.settings } });
+    const settings = await client.next((f) => f.kind === "settings");
+    if (settings.kind !== "settings") throw new Error("no settings");
+    return client;
+  }
+
+  send(frame: Frame): void {
+    this.ws.send(encodeFrame(frame));
+  }
+
+  sendRaw(bytes: Uint8Array | string): void {
+    this.ws.send(bytes);
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** The next frame (after the last one returned) matching `match`; rejects if the socket closes first. */
+  async next(match: (f: Frame) => boolean = () => true): Promise<Frame> {
+    for (;;) {
+      while (this.cursor < this.frames.length) {
+        const f = this.frames[this.cursor++]!;
+        if (match(f)) return f;
+      }
+      if (this.closeCode !== undefined) throw new Error(`socket closed (${this.closeCode}) while waiting for a frame`);
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** All frames of one stream until it ends (END_STREAM, TRAILERS or RST_STREAM). */
+  async collect(streamId: number, grant = true): Promise<{ status?: number; headers: HeaderList; body: Uint8Array; trailers: HeaderList; rst?: { code: number; message: string } }> {
+    const out: { status?: number; headers: HeaderList; body: Uint8Array; trailers: HeaderList; rst?: { code: number; message: string } } = {
+      headers: [],
+      body: new Uint8Array(0),
+      trailers: [],
+    };
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const f = await this.next((x) => "streamId" in x && x.streamId === streamId && x.kind !== "window-update");
+      if (f.kind === "response-headers") {
+        out.status = f.status;
+        out.headers = f.headers;
+        if (f.endStream) break;
+      } else if (f.kind === "data") {
+        chunks.push(f.data);
+        if (grant && f.data.length > 0) {
+          this.send({ kind: "window-update", streamId, increment: f.data.length });
+          this.send({ kind: "window-update", streamId: 0, increment: f.data.length });
+        }
+        if (f.endStream) break;
+      } else if (f.kind === "trailers") {
+        out.trailers = f.trailers;
+        break;
+      } else if (f.kind === "rst") {
+        out.rst = { code: f.code, message: f.message };
+        break;
+      }
+    }
+    out.body = new Uint8Array(Buffer.concat(chunks));
+    return out;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+/** A gRPC length-prefixed message. */
+export function envelope(payload: Uint8Array, flags = 0): Uint8Array {
+  const out = new Uint8Array(5 + payload.length);
+  out[0] = flags;
+  new DataView(out.buffer).setUint32(1, payload.length);
+  out.set(payload, 5);
+  return out;
+}
+
+/** Payloads of the envelopes in a body. */
+export function unenvelope(body: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  for (let o = 0; o + 5 <= body.length; ) {
+    const n = view.getUint32(o + 1);
+    out.push(body.subarray(o + 5, o + 5 + n));
+    o += 5 + n;
+  }
+  return out;
+}
+
+export function header(list: HeaderList, name: string): string | undefined {
+  return list.find(([n]) => n === name)?.[1];
+}
+
+/** Request HEADERS for a gRPC call. */
+export function grpcHeaders(streamId: number, path: string, endStream = false, extra: HeaderList = []): Frame {
+  return { kind: "request-headers", streamId, endStream, method: "POST", path, headers: [["content-type", "application/grpc"], ...extra] };
+}
+
+/** Sends a unary gRPC call (raw bytes as the message) and collects the answer. */
+export async function grpcCall(client: RawClient, streamId: number, path: string, message: Uint8Array) {
+  client.send(grpcHeaders(streamId, path));
+  const body = envelope(message);
+  const step = 64 << 10; // the gateway's default MAX_FRAME_PAYLOAD
+  for (let o = 0; o < body.length || o === 0; o += step) {
+    client.send({ kind: "data", streamId, endStream: o + step >= body.length, data: body.subarray(o, o + step) });
+  }
+  return client.collect(streamId);
+}
+
+export interface H2Backend {
+  url: string;
+  port: number;
+  /** Bytes the /test.Raw/Flood handler handed to its stream so far. */
+  floodWritten: number;
+  /** Streams the backend saw cancelled (closed by the client with a reset). */
+  cancelled: number;
+  /** Requests seen, by path. */
+  seen: string[];
+  /** Headers of the last request. */
+  lastHeaders: http2.IncomingHttpHeaders | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * A real HTTP/2 (h2c) backend with raw handlers:
+ *  /test.Raw/Echo      gRPC: echoes the request body, trailers grpc-status 0
+ *  /test.Raw/Flood     gRPC: streams `x-flood-bytes` bytes (default 100 MB) in 64 KiB messages, honouring back-pressure
+ *  /test.Raw/Hang      never answers (until cancelled)
+ *  /test.Raw/Reset     answers the head, one message, then resets the stream with INTERNAL_ERROR (no END_STREAM)
+ *  /test.Raw/Refuse    resets the stream with REFUSED_STREAM before any head
+ */
+export async function startH2Backend(port = 0): Promise<H2Backend> {
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  const backend: H2Backend = {
+    url: "",
+    port: 0,
+    floodWritten: 0,
+    cancelled: 0,
+    seen: [],
+    lastHeaders: undefined,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  server.on("stream", (stream, headers) => {
+    const path = String(headers[":path"]);
+    backend.seen.push(path);
+    backend.lastHeaders = headers;
+    stream.on("error", () => {});
+    stream.on("close", () => {
+      if (stream.rstCode === http2.constants.NGHTTP2_CANCEL) backend.cancelled++;
+    });
+    const grpcHead = { ":status": 200, "content-type": "application/grpc" };
+    if (path === "/test.Raw/Echo") {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        stream.respond(grpcHead, { waitForTrailers: true });
+        stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", "x-echo-te": String(headers["te"] ?? "") }));
+        stream.end(Buffer.concat(chunks));
+      });
+    } else if (path === "/test.Raw/Flood") {
+      stream.resume();
+      const total = Number(headers["x-flood-bytes"] ?? 100 * 1024 * 1024);
+      stream.respond(grpcHead, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      const message = envelope(new Uint8Array(64 * 1024 - 5).fill(7));
+      const pump = () => {
+        while (backend.floodWritten < total && !stream.destroyed) {
+          backend.floodWritten += message.length;
+          if (!stream.write(message)) return void stream.once("drain", pump);
+        }
+        if (!stream.destroyed) stream.end();
+      };
+      pump();
+    } else if (path === "/test.Raw/Hang") {
+      stream.resume();
+    } else if (path === "/test.Raw/Reset") {
+      stream.resume();
+      stream.respond(grpcHead);
+      // destroy(err) sends RST_STREAM INTERNAL_ERROR at once; close(code) would end the stream cleanly first.
+      stream.write(envelope(new Uint8Array([1, 2, 3])), () => stream.destroy(new Error("backend failure")));
+    } else if (path === "/test.Raw/Refuse") {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    } else {
+      stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "unknown method" }, { endStream: true });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  backend.port = (server.address() as AddressInfo).port;
+  backend.url = `http://127.0.0.1:${backend.port}`;
+  return backend;
+}
+
+/** Waits until `check` is true, polling (for state that has no event). */
+export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
