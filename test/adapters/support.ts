@@ -46,7 +46,8 @@ export function env(flags: number, data: Uint8Array | string): Uint8Array {
 }
 
 /** Splits an enveloped byte string. */
-export function envelopes(bytes: Uint8Array): { flags: number; data: Uint8Array }[] {
+export function envelopes(input: Uint8Array): { flags: number; data: Uint8Array }[] {
+  const bytes = new Uint8Array(input); // a plain copy, so slices are Uint8Arrays, not Buffers
   const out: { flags: number; data: Uint8Array }[] = [];
   let i = 0;
   while (i < bytes.length) {
