@@ -486,6 +486,83 @@ describe("queueing", () => {
   });
 });
 
+describe("more session rules", () => {
+  it("a trailers-only response (HEADERS with END_STREAM) resolves with an empty body", async () => {
+    const { client } = await setup({ onStream: (s) => s.respond(200, [["grpc-status", "5"]], true) });
+    const res = await client.request({ method: "POST", path: "/t", headers: [] });
+    expect(res.headers).toEqual([["grpc-status", "5"]]);
+    expect((await readAll(res.body)).length).toBe(0);
+    expect(res.trailers()).toEqual([]);
+    expect(client.stats().streamsOpen).toBe(0);
+  });
+
+  it("a request body iterable that throws resets the stream and fails the call", async () => {
+    const { gw, client } = await setup({});
+    async function* body() {
+      yield new Uint8Array([1]);
+      throw new Error("producer broke");
+    }
+    const err = await expectConnectError(client.request({ method: "POST", path: "/b", headers: [], body: body() }), Code.Internal);
+    expect(err.rawMessage).toContain("producer broke");
+    const rst = await (await gw.connection(1)).frame((f) => f.kind === "rst");
+    expect(rst).toMatchObject({ streamId: 1, code: ErrorCode.CANCEL });
+  });
+
+  it("a GOAWAY with an error code fails the accepted streams with the mapped code when the gateway closes", async () => {
+    const { client } = await setup({
+      onStream: (s, conn) => {
+        s.respond(200);
+        conn.goaway(s.id, ErrorCode.ENHANCE_YOUR_CALM, "too many streams");
+        setTimeout(() => conn.ws.close(), 10);
+      },
+    });
+    const res = await client.request({ method: "POST", path: "/x", headers: [] });
+    const err = await expectConnectError(readAll(res.body), Code.ResourceExhausted);
+    expect(err.rawMessage).toContain("too many streams");
+  });
+
+  it("answers a SETTINGS version it does not speak with GOAWAY UNSUPPORTED_VERSION", async () => {
+    const { gw, client } = await setup({ settings: { version: 2 } });
+    const err = await expectConnectError(client.request({ method: "POST", path: "/x", headers: [] }), Code.Unavailable);
+    expect(err.rawMessage).toMatch(/version 2.*version 1/);
+    const goaway = await gw.connections[0]!.frame((f) => f.kind === "goaway");
+    expect(goaway).toMatchObject({ code: ErrorCode.UNSUPPORTED_VERSION });
+  });
+
+  it("declares the socket dead when a gateway that announced pings stays silent", async () => {
+    const { gw, client } = await setup({ settings: { pingIntervalMs: 100 }, onStream: (s) => s.respond(200) });
+    const res = await client.request({ method: "POST", path: "/x", headers: [] });
+    const err = await expectConnectError(readAll(res.body), Code.Unavailable);
+    expect(err.rawMessage).toMatch(/no frame from the gateway/);
+    await gw.connections[0]!.until(() => gw.connections[0]!.closed);
+  });
+
+  it("returns socket window credit for DATA that arrives after a stream was cancelled", async () => {
+    const streams: DoubleStream[] = [];
+    const { gw, client } = await setup(
+      {
+        onStream: (s) => {
+          streams.push(s);
+          s.respond(200);
+          if (s.path === "/big") void s.write(new Uint8Array(60_000));
+        },
+      },
+      { streamWindow: 64 << 10, connectionWindow: 100_000 },
+    );
+    const ac = new AbortController();
+    await client.request({ method: "GET", path: "/big", headers: [], signal: ac.signal });
+    const conn = gw.connections[0]!;
+    await streams[0]!.until(() => streams[0]!.sent === 60_000);
+    ac.abort();
+    await conn.frame((f) => f.kind === "window-update" && f.streamId === 0);
+    // The socket window is whole again: another 60 000-byte response fits.
+    const res = await client.request({ method: "GET", path: "/again", headers: [] });
+    void streams[1]!.write(new Uint8Array(60_000)).then(() => streams[1]!.trailers([]));
+    expect((await readAll(res.body)).length).toBe(60_000);
+    expect(conn.sendWindow).toBeGreaterThanOrEqual(100_000 - 60_000);
+  });
+});
+
 describe("close", () => {
   it("close() fails pending calls with canceled and does not reconnect", async () => {
     const { gw, client } = await setup({ onStream: (s) => s.respond(200) });
