@@ -170,7 +170,8 @@ export interface H2Backend {
  * A real HTTP/2 (h2c) backend with raw handlers:
  *  /test.Raw/Echo      gRPC: echoes the request body, trailers grpc-status 0
  *  /test.Raw/Flood     gRPC: streams `x-flood-bytes` bytes (default 100 MB) in 64 KiB messages, honouring back-pressure
- *  /test.Raw/Hang      never answers (until cancelled)
+ *  /test.Raw/Hang      reads the request, never answers (until cancelled)
+ *  /test.Raw/Stall     neither reads nor answers
  *  /test.Raw/Reset     answers the head, one message, then resets the stream with INTERNAL_ERROR (no END_STREAM)
  *  /test.Raw/Refuse    resets the stream with REFUSED_STREAM before any head
  */
@@ -227,6 +228,8 @@ export async function startH2Backend(port = 0): Promise<H2Backend> {
       pump();
     } else if (path === "/test.Raw/Hang") {
       stream.resume();
+    } else if (path === "/test.Raw/Stall") {
+      // never reads the request body: HTTP/2 flow control stops the sender
     } else if (path === "/test.Raw/Reset") {
       stream.resume();
       stream.respond(grpcHead);
