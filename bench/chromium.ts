@@ -1,0 +1,129 @@
+/**
+ * Launches Debian's Chromium as a plain child process with remote debugging on a free
+ * port, and connects the raw CDP client to it. No Playwright in the measured path.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CdpConnection, openPage, type CdpPage } from "./cdp.js";
+
+/** Options of {@link launchChromium}. */
+export interface LaunchOptions {
+  /** Browser binary; default `$CHROMIUM_PATH` or /usr/bin/chromium. */
+  executablePath?: string;
+  /** Accept any TLS certificate (the benchmark's self-signed HTTP/2 backend). */
+  ignoreCertificateErrors?: boolean;
+  /** More command-line flags. */
+  extraArgs?: string[];
+  /** How long to wait for the DevTools endpoint; default 30 s. */
+  startTimeoutMs?: number;
+}
+
+/** A running Chromium with its CDP connection. */
+export interface Chromium {
+  readonly connection: CdpConnection;
+  /** Product string, e.g. "Chrome/140.0.7339.80". */
+  readonly version: string;
+  /** Opens a new tab (about:blank) with Page and Runtime enabled. */
+  newPage(): Promise<CdpPage>;
+  /** Closes the browser, kills the process if needed and removes the profile directory. */
+  close(): Promise<void>;
+}
+
+/** The flags every run uses: headless, no background traffic, no QUIC, fresh profile. */
+export function chromiumArgs(userDataDir: string, options: LaunchOptions = {}): string[] {
+  const args = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+    `--user-data-dir=${userDataDir}`,
+  ];
+  if (options.ignoreCertificateErrors) args.push("--ignore-certificate-errors");
+  args.push(...(options.extraArgs ?? []), "about:blank");
+  return args;
+}
+
+/** Starts Chromium and connects to its browser DevTools endpoint. */
+export async function launchChromium(options: LaunchOptions = {}): Promise<Chromium> {
+  const executablePath = options.executablePath ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  const userDataDir = await mkdtemp(join(tmpdir(), "swtunnel-chromium-"));
+  const child = spawn(executablePath, chromiumArgs(userDataDir, options), { stdio: ["ignore", "ignore", "pipe"] });
+  let endpoint: string;
+  try {
+    endpoint = await waitForEndpoint(child, options.startTimeoutMs ?? 30_000);
+  } catch (error) {
+    child.kill("SIGKILL");
+    await rm(userDataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const connection = await CdpConnection.connect(endpoint);
+  const { product } = await connection.send<{ product: string }>("Browser.getVersion");
+  let closed = false;
+  return {
+    connection,
+    version: product,
+    newPage: () => openPage(connection),
+    async close() {
+      if (closed) return;
+      closed = true;
+      const exited = new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+        else child.once("exit", () => resolve());
+      });
+      await Promise.race([connection.send("Browser.close").catch(() => undefined), delay(2000)]);
+      connection.close();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+      await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
+    },
+  };
+}
+
+function waitForEndpoint(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Chromium printed no DevTools endpoint within ${timeoutMs} ms; its stderr:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /DevTools listening on (ws:\/\/\S+)/.exec(output);
+      if (match) {
+        cleanup();
+        // Keep draining stderr so the browser never blocks on a full pipe.
+        child.stderr?.resume();
+        resolve(match[1]);
+      }
+    };
+    const onExit = (code: number | null): void => {
+      cleanup();
+      reject(new Error(`Chromium exited (code ${code}) before DevTools was ready; is it installed? stderr:\n${output}`));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(new Error(`could not start Chromium: ${error.message}; set CHROMIUM_PATH to the browser binary`));
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.stderr?.off("data", onData);
+      child.off("exit", onExit);
+      child.off("error", onError);
+    };
+    child.stderr?.on("data", onData);
+    child.once("exit", onExit);
+    child.once("error", onError);
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,18 @@
+/** Types shared by the benchmark page and the Node side that drives it. */
+
+/** The ways the page can reach the backend. */
+export type PathName = "direct-h1" | "direct-h2" | "tunnel-fetch" | "page-sdk" | "ws-echo";
+
+/** Where each path goes; only the paths used on a page need to be set. */
+export interface PageConfig {
+  /** Connect backend over HTTP/1.1 with CORS, e.g. http://127.0.0.1:1234 */
+  h1Url?: string;
+  /** Connect backend over HTTP/2 + TLS, e.g. https://127.0.0.1:1235 */
+  h2Url?: string;
+  /** The raw WebSocket echo server, ws://... */
+  echoUrl?: string;
+  /** Register the tunnel worker: its script URL (with gateway= and match= in the query). */
+  workerUrl?: string;
+  /** Base URL the worker carries through the tunnel. */
+  tunnelBaseUrl?: string;
+}

@@ -1,0 +1,358 @@
+/**
+ * Turns benchmark results into the target check, the Markdown report and the SVG chart.
+ * Pure: results in, strings out.
+ */
+import type { BrowserResults, PathSummaries } from "./browser-bench.js";
+import type { BundleSize } from "./bundle-size.js";
+import type { MachineInfo } from "./machine.js";
+import type { PathName } from "./page/types.js";
+import { ratio, type Summary } from "./stats.js";
+
+/** Gateway-alone results for one client. */
+export interface GatewaySummary {
+  callsPerSec: Summary;
+  gatewayCpuUsPerCall: Summary;
+  backendCpuUsPerCall: Summary;
+  clientCpuUsPerCall: Summary;
+}
+
+/** One target from the design, checked against the medians. */
+export interface TargetCheck {
+  name: string;
+  /** undefined when the measurement is missing. */
+  met: boolean | undefined;
+  detail: string;
+}
+
+/** Everything one run produced (the JSON file's shape). */
+export interface BenchResults {
+  date: string;
+  command: string;
+  quick: boolean;
+  reps: number;
+  machine: MachineInfo;
+  plan: unknown;
+  browser?: BrowserResults;
+  gateway?: { tunnel: GatewaySummary; direct: GatewaySummary };
+  idleSockets?: { sockets: number; rssBytesPerSocket: Summary; heapBytesPerSocket: Summary }[];
+  bundles?: BundleSize[];
+  targets?: TargetCheck[];
+}
+
+/** wasmws's published figure (its README: Firefox 71, Ryzen 9 3900X), not measured here. */
+export const wasmwsUsPerCall = 452.88;
+
+const pathLabels: Record<PathName, string> = {
+  "direct-h1": "direct Connect, HTTP/1.1",
+  "direct-h2": "direct Connect, HTTP/2 + TLS",
+  "tunnel-fetch": "tunnel, unmodified fetch client",
+  "page-sdk": "tunnel, page-SDK transport",
+  "ws-echo": "raw page WebSocket echo (floor)",
+};
+const pathOrder: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "page-sdk", "ws-echo"];
+
+const med = (s: PathSummaries, p: PathName): number | undefined => s[p]?.median;
+
+/** Checks each target; a missing measurement gives met = undefined. */
+export function evaluateTargets(r: BenchResults): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const check = (name: string, value: number, limit: number, atMost: boolean, unit = "x"): void => {
+    if (!Number.isFinite(value)) {
+      out.push({ name, met: undefined, detail: "not measured" });
+      return;
+    }
+    const met = atMost ? value <= limit : value >= limit;
+    out.push({ name, met, detail: `${value.toFixed(unit === "x" ? 2 : 1)}${unit === "x" ? "x" : ` ${unit}`} (target ${atMost ? "<=" : ">="} ${limit}${unit === "x" ? "x" : ` ${unit}`})` });
+  };
+  const b = r.browser;
+  const seq = b?.sequentialUsPerCall ?? {};
+  check("tunnel-fetch sequential vs direct HTTP/1.1 (time per call)", ratio(med(seq, "tunnel-fetch"), med(seq, "direct-h1")), 1.05, true);
+  check("page-sdk sequential vs direct HTTP/1.1 (time per call)", ratio(med(seq, "page-sdk"), med(seq, "direct-h1")), 0.35, true);
+  check("page-sdk sequential vs raw WebSocket echo (time per call)", ratio(med(seq, "page-sdk"), med(seq, "ws-echo")), 2, true);
+  const c256 = b?.concurrency["256"]?.callsPerSec ?? {};
+  for (const path of ["tunnel-fetch", "page-sdk"] as const) {
+    check(`${path} 256 in flight vs direct HTTP/1.1 (calls/s)`, ratio(med(c256, path), med(c256, "direct-h1")), 3, false);
+    check(`${path} 256 in flight vs direct HTTP/2 (calls/s)`, ratio(med(c256, path), med(c256, "direct-h2")), 1.5, false);
+  }
+  for (const path of ["tunnel-fetch", "page-sdk"] as const) {
+    const big = b?.stream["64KiB"].mbPerSec ?? {};
+    const small = b?.stream["100B"].msgsPerSec ?? {};
+    check(`${path} streaming 64 KiB messages vs direct HTTP/1.1 (MB/s)`, ratio(med(big, path), med(big, "direct-h1")), 0.9, false);
+    check(`${path} streaming 100 B messages vs direct HTTP/1.1 (msgs/s)`, ratio(med(small, path), med(small, "direct-h1")), 0.9, false);
+  }
+  check(
+    "gateway vs direct HTTP/2 client (calls/s)",
+    ratio(r.gateway?.tunnel.callsPerSec.median, r.gateway?.direct.callsPerSec.median),
+    0.8,
+    false,
+  );
+  for (const s of r.idleSockets ?? []) {
+    check(`gateway memory per idle socket at ${s.sockets} sockets`, s.rssBytesPerSocket.median / 1024, 32, true, "KiB");
+  }
+  const sw = r.bundles?.find((x) => x.file === "sw.js");
+  check("worker bundle min+gzip", sw ? sw.gzipBytes / 1024 : Number.NaN, 20, true, "KiB");
+  return out;
+}
+
+function fmt(s: Summary | undefined, digits = 1): string {
+  if (!s) return "–";
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+}
+
+function fmtRatio(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)}x` : "–";
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** The Markdown report (docs/BENCHMARKS.md). */
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const parts: string[] = [];
+  parts.push(`# swtunnel benchmarks
+
+Generated by \`${r.command}\` on ${r.date.slice(0, 10)} (${r.date}). Every figure is the
+median of ${r.reps} runs with min–max in parentheses; ratios compare medians. Rerun with
+\`npm run bench\` (about 10 minutes) or \`npm run bench -- --quick\`; raw numbers are in
+\`bench-results/latest.json\`.
+
+Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}; Node ${m.node}; ${r.browser?.chromium ?? m.chromium}.
+
+How it is measured: Debian Chromium runs headless as a plain child process, driven over a
+raw Chrome DevTools Protocol socket (no Playwright instrumentation in the path). Pages are
+cross-origin isolated, so \`performance.now()\` has 5 µs resolution. Direct paths and the
+WebSocket floor run on a page without a worker; the tunnel paths on a second origin whose
+page registered the ready-made worker (\`dist/browser/sw.js\`), which carries calls to a
+gateway in its own process. The direct paths call the Connect backend (connect-node) over
+HTTP/1.1 with CORS and over HTTP/2 with TLS (self-signed certificate made at run time);
+the tunnel's gateway forwards to the same Connect backend over h2c. The backends run in
+one child process, the gateway in another. Calls are \`DemoService.SayHello\` (hello
+world) and \`TestService\` (streams, big messages, bidi), binary protobuf.${r.browser && !r.browser.isolated ? "\n\n**Warning: the pages were not cross-origin isolated; timer resolution was coarse.**" : ""}
+`);
+  const b = r.browser;
+  if (b) {
+    const h1 = med(b.sequentialUsPerCall, "direct-h1");
+    parts.push(`## Sequential unary calls (hello world)
+
+One call after the other, as wasmws's demo does (wasmws publishes ${wasmwsUsPerCall} µs per call
+on Firefox 71 / Ryzen 9 3900X; that figure is from its README, not from this machine).
+
+${table(
+  ["path", "µs per call", "x direct HTTP/1.1"],
+  pathOrder
+    .filter((p) => b.sequentialUsPerCall[p])
+    .map((p) => [pathLabels[p], fmt(b.sequentialUsPerCall[p]), fmtRatio(ratio(med(b.sequentialUsPerCall, p), h1))]),
+)}
+`);
+    const levels = Object.keys(b.concurrency);
+    parts.push(`## Calls in flight
+
+${levels
+  .map((level) => {
+    const c = b.concurrency[level];
+    return `### ${level} in flight\n\n${table(
+      ["path", "calls/s", "x direct HTTP/1.1", "x direct HTTP/2", "p50 µs", "p99 µs"],
+      pathOrder
+        .filter((p) => c.callsPerSec[p])
+        .map((p) => [
+          pathLabels[p],
+          fmt(c.callsPerSec[p], 0),
+          fmtRatio(ratio(med(c.callsPerSec, p), med(c.callsPerSec, "direct-h1"))),
+          fmtRatio(ratio(med(c.callsPerSec, p), med(c.callsPerSec, "direct-h2"))),
+          fmt(c.p50Us[p], 0),
+          fmt(c.p99Us[p], 0),
+        ]),
+    )}`;
+  })
+  .join("\n\n")}
+`);
+    const s64 = b.stream["64KiB"];
+    const s100 = b.stream["100B"];
+    parts.push(`## Server streaming
+
+${table(
+  ["path", "64 KiB messages, MB/s", "x direct HTTP/1.1", "100 B messages, msgs/s", "x direct HTTP/1.1"],
+  pathOrder
+    .filter((p) => s64.mbPerSec[p] || s100.msgsPerSec[p])
+    .map((p) => [
+      pathLabels[p],
+      fmt(s64.mbPerSec[p]),
+      fmtRatio(ratio(med(s64.mbPerSec, p), med(s64.mbPerSec, "direct-h1"))),
+      fmt(s100.msgsPerSec[p], 0),
+      fmtRatio(ratio(med(s100.msgsPerSec, p), med(s100.msgsPerSec, "direct-h1"))),
+    ]),
+)}
+
+## 4 MiB message round trip
+
+${table(
+  ["path", "ms per round trip", "x direct HTTP/1.1"],
+  pathOrder
+    .filter((p) => b.bigMsPerRoundTrip[p])
+    .map((p) => [pathLabels[p], fmt(b.bigMsPerRoundTrip[p]), fmtRatio(ratio(med(b.bigMsPerRoundTrip, p), med(b.bigMsPerRoundTrip, "direct-h1")))]),
+)}
+
+## Bidi ping-pong
+
+fetch cannot stream a request body in both directions, so only the page-SDK transport
+runs bidi; the raw WebSocket echo is the floor.
+
+${table(
+  ["path", "µs per round trip"],
+  pathOrder.filter((p) => b.bidiUsPerRoundTrip[p]).map((p) => [pathLabels[p], fmt(b.bidiUsPerRoundTrip[p])]),
+)}
+`);
+  }
+  if (r.gateway) {
+    const g = r.gateway;
+    parts.push(`## The gateway alone (from Node)
+
+Calls to the grpc-js backend with 64 in flight: through the gateway with the tunnel's Node
+client (\`createTunnelClient\` + \`createUniversalClient\` + Connect's gRPC protocol), and
+straight to the backend with connect-node's HTTP/2 gRPC client. The gateway and the backend
+run in child processes; CPU time is each process's \`process.cpuUsage()\` (user + system)
+over the run divided by the calls.
+
+${table(
+  ["client", "calls/s", "x direct", "gateway CPU µs/call", "backend CPU µs/call", "client CPU µs/call"],
+  (["direct", "tunnel"] as const).map((k) => [
+    k === "tunnel" ? "tunnel client -> gateway -> grpc-js" : "connect-node HTTP/2 -> grpc-js",
+    fmt(g[k].callsPerSec, 0),
+    fmtRatio(ratio(g[k].callsPerSec.median, g.direct.callsPerSec.median)),
+    k === "tunnel" ? fmt(g[k].gatewayCpuUsPerCall) : "–",
+    fmt(g[k].backendCpuUsPerCall),
+    fmt(g[k].clientCpuUsPerCall),
+  ]),
+)}
+`);
+  }
+  if (r.idleSockets) {
+    parts.push(`## Memory per idle tunnel socket
+
+A fresh gateway process (\`--expose-gc\`) per run; a separate process opens the sockets,
+each doing the SETTINGS exchange and answering PINGs. Figures are the gateway's growth
+after a full GC, divided by the sockets open.
+
+${table(
+  ["sockets", "KiB RSS per socket", "KiB JS heap per socket"],
+  r.idleSockets.map((s) => [
+    String(s.sockets),
+    fmt({ ...s.rssBytesPerSocket, median: s.rssBytesPerSocket.median / 1024, min: s.rssBytesPerSocket.min / 1024, max: s.rssBytesPerSocket.max / 1024 }),
+    fmt({ ...s.heapBytesPerSocket, median: s.heapBytesPerSocket.median / 1024, min: s.heapBytesPerSocket.min / 1024, max: s.heapBytesPerSocket.max / 1024 }),
+  ]),
+)}
+`);
+  }
+  if (r.bundles) {
+    parts.push(`## Bundle size
+
+esbuild \`--minify\` output of \`scripts/build-browser.mjs\`, gzipped with zlib level 9.
+
+${table(
+  ["bundle", "minified bytes", "min+gzip bytes"],
+  r.bundles.map((x) => [x.file, String(x.minBytes), `${x.gzipBytes} (${(x.gzipBytes / 1024).toFixed(1)} KiB)`]),
+)}
+`);
+  }
+  if (r.targets) {
+    parts.push(`## Targets (reported, not asserted)
+
+${table(
+  ["target", "result", "measured"],
+  r.targets.map((t) => [t.name, t.met === undefined ? "n/a" : t.met ? "met" : "**missed**", t.detail]),
+)}
+
+![benchmark chart](bench.svg)
+`);
+  }
+  return parts.join("\n");
+}
+
+function esc(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+interface Bar {
+  label: string;
+  value: number;
+  min: number;
+  max: number;
+  color: string;
+}
+
+const colors: Record<PathName, string> = {
+  "direct-h1": "#8c8c8c",
+  "direct-h2": "#5b7fa6",
+  "tunnel-fetch": "#2e9d5b",
+  "page-sdk": "#1b6e3e",
+  "ws-echo": "#c9a227",
+};
+
+function panel(x: number, y: number, width: number, title: string, unit: string, bars: Bar[]): string {
+  const labelWidth = 210;
+  const barArea = width - labelWidth - 90;
+  const top = Math.max(...bars.map((bar) => bar.max), ...bars.map((bar) => bar.value), 1);
+  const rowHeight = 26;
+  const out: string[] = [
+    `<text x="${x}" y="${y}" font-size="14" font-weight="bold">${esc(title)}</text>`,
+  ];
+  bars.forEach((bar, i) => {
+    const rowY = y + 14 + i * rowHeight;
+    const w = (bar.value / top) * barArea;
+    const x0 = x + labelWidth;
+    out.push(
+      `<text x="${x0 - 6}" y="${rowY + 15}" font-size="12" text-anchor="end">${esc(bar.label)}</text>`,
+      `<rect x="${x0}" y="${rowY + 3}" width="${w.toFixed(1)}" height="16" fill="${bar.color}"/>`,
+    );
+    if (bar.max > bar.min) {
+      const a = x0 + (bar.min / top) * barArea;
+      const b = x0 + (bar.max / top) * barArea;
+      out.push(`<line x1="${a.toFixed(1)}" x2="${b.toFixed(1)}" y1="${rowY + 11}" y2="${rowY + 11}" stroke="#222" stroke-width="1.2"/>`);
+    }
+    out.push(`<text x="${(x0 + w + 6).toFixed(1)}" y="${rowY + 15}" font-size="12">${esc(formatValue(bar.value))} ${esc(unit)}</text>`);
+  });
+  return out.join("\n");
+}
+
+function formatValue(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v.toFixed(1);
+}
+
+function barsFor(s: PathSummaries | undefined, paths: PathName[]): Bar[] {
+  if (!s) return [];
+  return paths
+    .filter((p) => s[p])
+    .map((p) => ({ label: pathLabels[p], value: s[p]!.median, min: s[p]!.min, max: s[p]!.max, color: colors[p] }));
+}
+
+/** A hand-made SVG bar chart: sequential time per call and calls/s at 256 in flight. */
+export function renderSvg(r: BenchResults): string {
+  const width = 760;
+  const panels: { title: string; unit: string; bars: Bar[] }[] = [];
+  const b = r.browser;
+  if (b) {
+    const seq = barsFor(b.sequentialUsPerCall, pathOrder);
+    seq.push({ label: "wasmws (its README, other machine)", value: wasmwsUsPerCall, min: wasmwsUsPerCall, max: wasmwsUsPerCall, color: "#b55" });
+    panels.push({ title: "Sequential hello-world call: µs per call (lower is better)", unit: "µs", bars: seq });
+    const levels = Object.keys(b.concurrency);
+    const last = levels[levels.length - 1];
+    if (last) panels.push({ title: `${last} calls in flight: calls/s (higher is better)`, unit: "calls/s", bars: barsFor(b.concurrency[last].callsPerSec, pathOrder) });
+    panels.push({ title: "Server stream, 64 KiB messages: MB/s (higher is better)", unit: "MB/s", bars: barsFor(b.stream["64KiB"].mbPerSec, pathOrder) });
+  }
+  let y = 50;
+  const body: string[] = [];
+  for (const p of panels) {
+    body.push(panel(20, y, width - 40, p.title, p.unit, p.bars));
+    y += 14 + p.bars.length * 26 + 36;
+  }
+  const height = y;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="20" y="26" font-size="16" font-weight="bold">swtunnel benchmark, ${esc(r.date.slice(0, 10))}: median of ${r.reps} runs, whiskers min–max</text>
+${body.join("\n")}
+</svg>
+`;
+}

@@ -1,0 +1,208 @@
+/**
+ * `npm run bench`: measures swtunnel side by side with the alternatives in one run and
+ * writes bench-results/latest.json, docs/BENCHMARKS.md and docs/bench.svg.
+ *
+ *   node dist/bench/run.js [--quick] [--json out.json] [--reps N] [--only browser,gateway,sockets,bundle]
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { BackendRequest, BackendUrls } from "./backend-child.js";
+import { runBrowserBench, type BrowserPlan } from "./browser-bench.js";
+import { measureBundles } from "./bundle-size.js";
+import { startChild, type Child } from "./child.js";
+import { directTransport, measureCalls, tunnelTransport, type GatewayRun } from "./gateway-bench.js";
+import { measureIdleSockets, type IdleSocketRun } from "./idle-sockets.js";
+import { machineInfo } from "./machine.js";
+import { fromRoot } from "./paths.js";
+import { evaluateTargets, renderMarkdown, renderSvg, type BenchResults } from "./report.js";
+import { summarize } from "./stats.js";
+import { makeSelfSignedCert } from "./tls.js";
+
+const sections = ["browser", "gateway", "sockets", "bundle"] as const;
+type Section = (typeof sections)[number];
+
+const here = dirname(fileURLToPath(import.meta.url));
+const childScript = (name: string): string => resolve(here, `${name}.js`);
+
+function log(line: string): void {
+  process.stdout.write(`[bench] ${line}\n`);
+}
+
+/** Runs the benchmark; resolves with the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "string" },
+      reps: { type: "string" },
+      only: { type: "string" },
+      "no-docs": { type: "boolean", default: false },
+    },
+  });
+  const quick = values.quick ?? false;
+  const reps = values.reps ? Number(values.reps) : quick ? 3 : 5;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${values.reps}`);
+  const only = new Set<Section>(
+    values.only ? (values.only.split(",") as Section[]) : sections,
+  );
+  for (const s of only) if (!sections.includes(s)) throw new Error(`--only takes ${sections.join(",")}; got ${s}`);
+
+  const plan: BrowserPlan = quick
+    ? { reps, sequentialCalls: 2048, concurrentCalls: 1024, inflight: [1, 16, 64, 256], streamBigCount: 128, streamSmallCount: 10_000, bigBytes: 4 << 20, bigRounds: 2, bidiRounds: 1024, warmup: 100 }
+    : { reps, sequentialCalls: 8192, concurrentCalls: 4096, inflight: [1, 16, 64, 256], streamBigCount: 512, streamSmallCount: 50_000, bigBytes: 4 << 20, bigRounds: 4, bidiRounds: 4096, warmup: 200 };
+  const gatewayCalls = quick ? 5_000 : 20_000;
+  const gatewayInflight = 64;
+  const socketCounts = [1000, 10_000];
+
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`;
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    command,
+    quick,
+    reps,
+    machine: await machineInfo(),
+    plan: { browser: plan, gatewayCalls, gatewayInflight, socketCounts },
+  };
+  log(`${command}: ${reps} runs of each measurement${quick ? " (quick)" : ""}`);
+
+  const children: Child[] = [];
+  const started = (child: Child): Child => {
+    children.push(child);
+    return child;
+  };
+  try {
+    const backend = started(startChild(childScript("backend-child")));
+    const request: BackendRequest = { grpc: true, connectH2c: true };
+    if (only.has("browser")) Object.assign(request, { connectH1: true, echo: true, connectH2Tls: await makeSelfSignedCert() });
+    const urls = await backend.request<BackendUrls>("start", request);
+    log(`backends: ${Object.entries(urls).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+
+    if (only.has("bundle")) {
+      const bundles = await measureBundles();
+      results.bundles = bundles;
+      for (const b of bundles) log(`bundle ${b.file}: ${b.minBytes} B minified, ${b.gzipBytes} B min+gzip`);
+    }
+
+    if (only.has("browser")) {
+      results.browser = await runBrowserBench(
+        plan,
+        {
+          h1Url: need(urls.connectH1),
+          h2Url: need(urls.connectH2Tls),
+          echoUrl: need(urls.echo),
+          async startGateway(allowOrigin) {
+            const gateway = started(startChild(childScript("gateway-child")));
+            const { tunnelUrl } = await gateway.request<{ tunnelUrl: string }>("start", {
+              upstream: need(urls.connectH2c),
+              upstreamProtocol: "connect",
+              allowOrigins: [allowOrigin],
+              maxMessageBytes: 64 << 20,
+            });
+            log(`gateway (upstream: Connect backend over h2c): ${tunnelUrl}`);
+            return tunnelUrl;
+          },
+        },
+        log,
+      );
+    }
+
+    if (only.has("gateway")) {
+      const gateway = started(startChild(childScript("gateway-child")));
+      const { tunnelUrl } = await gateway.request<{ tunnelUrl: string }>("start", {
+        upstream: need(urls.grpc),
+        upstreamProtocol: "grpc",
+        maxMessageBytes: 64 << 20,
+      });
+      log(`gateway (upstream: grpc-js): ${tunnelUrl}`);
+      const tunnel = tunnelTransport(tunnelUrl);
+      const direct = directTransport(need(urls.grpc));
+      const runs: { tunnel: GatewayRun[]; direct: GatewayRun[] } = { tunnel: [], direct: [] };
+      for (let rep = 1; rep <= reps; rep++) {
+        for (const which of ["direct", "tunnel"] as const) {
+          const run = await measureCalls(which === "tunnel" ? tunnel.transport : direct, gatewayCalls, gatewayInflight, {
+            backend,
+            gateway: which === "tunnel" ? gateway : undefined,
+          });
+          runs[which].push(run);
+          log(
+            `gateway bench ${which === "tunnel" ? "tunnel client -> gateway" : "direct HTTP/2 client   "} run ${rep}/${reps}: ` +
+              `${run.callsPerSec.toFixed(0)} calls/s, CPU/call: gateway ${run.gatewayCpuUsPerCall.toFixed(1)} µs, ` +
+              `backend ${run.backendCpuUsPerCall.toFixed(1)} µs, client ${run.clientCpuUsPerCall.toFixed(1)} µs`,
+          );
+        }
+      }
+      tunnel.close();
+      await gateway.stop();
+      const sum = (list: GatewayRun[]) => ({
+        callsPerSec: summarize(list.map((r) => r.callsPerSec)),
+        gatewayCpuUsPerCall: summarize(list.map((r) => r.gatewayCpuUsPerCall)),
+        backendCpuUsPerCall: summarize(list.map((r) => r.backendCpuUsPerCall)),
+        clientCpuUsPerCall: summarize(list.map((r) => r.clientCpuUsPerCall)),
+      });
+      results.gateway = { tunnel: sum(runs.tunnel), direct: sum(runs.direct) };
+    }
+
+    if (only.has("sockets")) {
+      const perCount = new Map<number, IdleSocketRun[]>();
+      for (let rep = 1; rep <= reps; rep++) {
+        const gateway = started(startChild(childScript("gateway-child"), { execArgv: ["--expose-gc"] }));
+        const clients = started(startChild(childScript("socket-clients-child")));
+        const { tunnelUrl } = await gateway.request<{ tunnelUrl: string }>("start", {
+          upstream: need(urls.grpc),
+          maxSockets: 20_000,
+          maxSocketsPerIp: 20_000,
+          idleTimeoutMs: 0,
+        });
+        const runs = await measureIdleSockets(gateway, clients, tunnelUrl, socketCounts);
+        for (const run of runs) {
+          perCount.set(run.sockets, [...(perCount.get(run.sockets) ?? []), run]);
+          log(
+            `idle sockets ${run.sockets} run ${rep}/${reps}: ${(run.rssBytesPerSocket / 1024).toFixed(1)} KiB RSS/socket, ` +
+              `${(run.heapBytesPerSocket / 1024).toFixed(1)} KiB heap/socket`,
+          );
+        }
+        await clients.stop();
+        await gateway.stop();
+      }
+      results.idleSockets = [...perCount].map(([sockets, runs]) => ({
+        sockets,
+        rssBytesPerSocket: summarize(runs.map((r) => r.rssBytesPerSocket)),
+        heapBytesPerSocket: summarize(runs.map((r) => r.heapBytesPerSocket)),
+      }));
+    }
+  } finally {
+    await Promise.allSettled(children.map((c) => c.stop()));
+  }
+
+  results.targets = evaluateTargets(results);
+  const json = JSON.stringify(results, null, 2);
+  await mkdir(fromRoot("bench-results"), { recursive: true });
+  await writeFile(fromRoot("bench-results/latest.json"), json);
+  if (values.json) await writeFile(resolve(values.json), json);
+  if (!values["no-docs"]) {
+    await writeFile(fromRoot("docs/BENCHMARKS.md"), renderMarkdown(results));
+    await writeFile(fromRoot("docs/bench.svg"), renderSvg(results));
+  }
+  log("targets (reported, not asserted):");
+  for (const t of results.targets) log(`  ${t.met === undefined ? "n/a   " : t.met ? "met   " : "MISSED"} ${t.name}: ${t.detail}`);
+  log(`wrote bench-results/latest.json${values.json ? `, ${values.json}` : ""}${values["no-docs"] ? "" : ", docs/BENCHMARKS.md, docs/bench.svg"}`);
+  return 0;
+}
+
+function need(value: string | undefined): string {
+  if (!value) throw new Error("a backend the benchmark needs did not start");
+  return value;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
