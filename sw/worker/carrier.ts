@@ -5,7 +5,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { iterableToStream, requestBody } from "./body.js";
-import { gatewayUnreachableError, rpcErrorResponse, rpcFlavor, type RpcFlavor } from "./error-response.js";
+import { gatewayUnreachableError, rpcErrorResponse, rpcFlavor } from "./error-response.js";
 import { corsContext, preflightResponse, responseHeaders, tunnelRequestHeaders } from "./headers.js";
 import type { TunnelPool } from "./pool.js";
 import { findPreflightRoute, findRoute, isConnectGet, type ResolvedRoute } from "./routes.js";
@@ -77,7 +77,10 @@ export class FetchCarrier {
       hub.count("active", -1);
     };
     try {
-      const body = await requestBody(request, { buffer: replay !== undefined || !isStreaming(flavor) });
+      // Buffered: a page's fetch body is complete anyway (unmodified Connect clients never
+      // stream uploads), and a buffered body can be resent if a draining gateway did not
+      // process the stream (GOAWAY retry) or over the network (fallback).
+      const body = await requestBody(request, { buffer: true });
       client = pool.get(route.gateway);
       const res = await client.request({
         method: request.method,
@@ -119,17 +122,19 @@ function isPreflight(request: Request): boolean {
   return request.method === "OPTIONS" && request.headers.has("access-control-request-method");
 }
 
-/** Connect unary bodies are whole messages; buffering them costs nothing and helps retries. */
-function isStreaming(flavor: RpcFlavor): boolean {
-  return flavor !== "connect-unary";
-}
-
 /**
  * True when a call failed because no socket to the gateway could be had, as opposed to
  * a failure of an accepted stream (which must not be replayed over the network).
  */
 export function isGatewayUnreachable(err: unknown, client: TunnelClientLike): boolean {
-  return err instanceof ConnectError && err.code === Code.Unavailable && client.status !== "connected";
+  // The client reports a lost socket under a call as "tunnel socket lost": that call may
+  // have reached the backend, so it must not be replayed.
+  return (
+    err instanceof ConnectError &&
+    err.code === Code.Unavailable &&
+    client.status !== "connected" &&
+    !/^tunnel socket lost/.test(err.rawMessage)
+  );
 }
 
 async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {

@@ -26,6 +26,8 @@ import type { HeaderList } from "../../protocol/index.js";
 export const CONNECT_MESSAGE = "swtunnel.connect";
 /** Message type of a status request / keep-alive ping from a page. */
 export const PING_MESSAGE = "swtunnel.ping";
+/** Message type asking an active worker to take control of the sending page (hard reload). */
+export const CLAIM_MESSAGE = "swtunnel.claim";
 
 /** Bytes of DATA a side may send per call before the receiver returns credit. */
 export const PORT_WINDOW = 256 << 10;

@@ -5,7 +5,7 @@
  */
 import { FetchCarrier, type FallbackMode } from "./carrier.js";
 import { TunnelPool } from "./pool.js";
-import { CONNECT_MESSAGE, PING_MESSAGE } from "./port-protocol.js";
+import { CLAIM_MESSAGE, CONNECT_MESSAGE, PING_MESSAGE } from "./port-protocol.js";
 import { servePort } from "./port-server.js";
 import { resolveGatewayUrl, resolveRoutes, type TunnelRoute } from "./routes.js";
 import type { ExtendableMessageEventLike, FetchEventLike, WorkerScopeLike } from "./scope.js";
@@ -33,7 +33,7 @@ export interface TunnelWorkerOptions {
 export interface TunnelWorker {
   /** Answers the fetch event if a route matches; returns whether it did. */
   handleFetch(event: FetchEventLike): boolean;
-  /** Handles `swtunnel.connect` and `swtunnel.ping` messages; returns whether it did. */
+  /** Handles `swtunnel.connect`, `swtunnel.ping` and `swtunnel.claim` messages; returns whether it did. */
   handleMessage(event: ExtendableMessageEventLike): boolean;
   /** True when a request would be carried (or its preflight answered). */
   matches(request: Request): boolean;
@@ -79,6 +79,10 @@ export function createTunnelWorker(scope: WorkerScopeLike, options: TunnelWorker
         if (!port) return false;
         // Keeps the worker alive while the port's calls run.
         event.waitUntil(servePort(port, { pool, hub, workerUrl, defaultGateway }));
+        return true;
+      }
+      if (data.type === CLAIM_MESSAGE) {
+        event.waitUntil(scope.clients.claim());
         return true;
       }
       if (data.type === PING_MESSAGE) {

@@ -55,3 +55,23 @@ describe("routes", () => {
     expect(isRpcContentType(null)).toBe(false);
   });
 });
+
+import { parseEntryConfig } from "../../sw/worker/entry-config.js";
+
+describe("sw.js query string", () => {
+  it("reads gateway, repeated match and fallback", () => {
+    const c = parseEntryConfig("https://app.example/sw.js?gateway=wss%3A%2F%2Fgw.example%2Ft&match=https%3A%2F%2Fa.example%2F&match=%2Fapi%2F&fallback=error");
+    expect(c.fallback).toBe("error");
+    expect(c.routes).toEqual([
+      { match: "https://a.example/", gateway: "wss://gw.example/t", contentTypes: "connect" },
+      { match: "/api/", gateway: "wss://gw.example/t", contentTypes: "connect" },
+    ]);
+  });
+  it("defaults: same-origin Connect calls, fallback network", () => {
+    expect(parseEntryConfig("https://app.example/sw.js")).toEqual({
+      routes: [{ match: "https://app.example/", gateway: undefined, contentTypes: "connect" }],
+      fallback: "network",
+    });
+    expect(() => parseEntryConfig("https://app.example/sw.js?fallback=x")).toThrow(/fallback=x/);
+  });
+});

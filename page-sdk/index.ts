@@ -1,0 +1,10 @@
+/**
+ * `swtunnel/page`: the page side. `registerTunnel()` installs the worker and reports its
+ * status; `createTunnelTransport()` is a Connect transport over the worker with client
+ * and bidi streaming.
+ * @module
+ */
+export { registerTunnel, workerScriptUrl, TunnelHandle, TunnelStatusEvent, type RegisterTunnelOptions } from "./register.js";
+export { createTunnelTransport, type TunnelTransportOptions } from "./transport.js";
+export { createPortClient, type PortClientOptions } from "./port-client.js";
+export type { StatusMessage, TunnelCounters, WorkerTunnelStatus } from "../sw/worker/status.js";
