@@ -1,0 +1,36 @@
+// Browser bundles: the ready-made Service Worker (dist/browser/sw.js, exported as
+// `swtunnel/sw.js`) and the page SDK (dist/browser/page-sdk.js), ESM, es2022.
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * Bundles sw/sw-entry.ts -> <outdir>/sw.js and page-sdk/index.ts -> <outdir>/page-sdk.js.
+ * sw.js has no imports or exports left, so it also runs as a classic worker script.
+ * @param {{ outdir: string, minify?: boolean, sourcemap?: boolean }} options
+ */
+export async function buildBrowser({ outdir, minify = false, sourcemap = true }) {
+  const common = {
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    platform: "browser",
+    minify,
+    sourcemap,
+    legalComments: "none",
+    logLevel: "warning",
+    absWorkingDir: root,
+  };
+  await Promise.all([
+    build({ ...common, entryPoints: { sw: join(root, "sw/sw-entry.ts") }, outdir }),
+    build({ ...common, entryPoints: { "page-sdk": join(root, "page-sdk/index.ts") }, outdir }),
+  ]);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const outdir = process.argv[2] ?? join(root, "dist/browser");
+  await buildBrowser({ outdir, minify: !process.argv.includes("--no-minify") });
+  console.log(`browser bundles written to ${outdir}`);
+}
