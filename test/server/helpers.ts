@@ -218,8 +218,10 @@ export async function startH2Backend(port = 0): Promise<H2Backend> {
       stream.respond(grpcHead, { waitForTrailers: true });
       stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
       const message = envelope(new Uint8Array(64 * 1024 - 5).fill(7));
+      let written = 0;
       const pump = () => {
-        while (backend.floodWritten < total && !stream.destroyed) {
+        while (written < total && !stream.destroyed) {
+          written += message.length;
           backend.floodWritten += message.length;
           if (!stream.write(message)) return void stream.once("drain", pump);
         }
