@@ -31,9 +31,20 @@ export function resetError(code: number, message: string): ConnectError {
   return new ConnectError(text, connectCodeOf(code));
 }
 
-/** The error for calls in flight when the socket to the gateway is lost. */
+/**
+ * The error for calls in flight when the socket to the gateway is lost. Its message starts
+ * with "tunnel socket lost": such a call may have reached the backend.
+ */
 export function socketLostError(why: string): ConnectError {
-  return new ConnectError(`tunnel socket lost: ${why}; the call may be retried`, Code.Unavailable);
+  return new ConnectError(`tunnel socket lost: ${why}`, Code.Unavailable);
+}
+
+/**
+ * The error for calls that never reached the gateway because no socket could be opened.
+ * Its message starts with "tunnel gateway unreachable": replaying such a call is safe.
+ */
+export function unreachableError(why: string): ConnectError {
+  return new ConnectError(`tunnel gateway unreachable: ${why}`, Code.Unavailable);
 }
 
 /** The error for a call the caller aborted (or the client was closed). */

@@ -24,7 +24,7 @@ import {
   type Settings,
 } from "../protocol/index.js";
 import { ClientStream, type StreamHost, type StreamInit } from "./client-stream.js";
-import { resetError, socketLostError } from "./errors.js";
+import { resetError, socketLostError, unreachableError } from "./errors.js";
 import type { WebSocketConstructorLike, WebSocketLike } from "./types.js";
 
 export interface SessionOptions {
@@ -70,6 +70,8 @@ export class TunnelSession implements StreamHost {
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   private lastFrameAt = Date.now();
+  /** Set by a GOAWAY with an error code: why the streams still open will fail. */
+  private goawayError: ConnectError | null = null;
 
   constructor(
     private readonly options: SessionOptions,
@@ -77,7 +79,7 @@ export class TunnelSession implements StreamHost {
   ) {
     this.receiveWindow = new ReceiveWindow(options.connectionWindow);
     this.connectTimer = setTimeout(() => {
-      this.close(new ConnectError(`no tunnel connection to ${options.url} within ${options.connectTimeoutMs} ms (connectTimeoutMs)`, Code.Unavailable));
+      this.close(unreachableError(`no tunnel connection to ${options.url} within ${options.connectTimeoutMs} ms (connectTimeoutMs)`));
     }, options.connectTimeoutMs);
     try {
       const ws = new options.WebSocket(options.url, SUBPROTOCOL);
@@ -90,7 +92,7 @@ export class TunnelSession implements StreamHost {
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       // Report after the constructor returned, like a socket that failed to connect.
-      queueMicrotask(() => this.close(new ConnectError(`cannot open a WebSocket to ${options.url}: ${why}`, Code.Unavailable)));
+      queueMicrotask(() => this.close(unreachableError(`cannot open a WebSocket to ${options.url}: ${why}`)));
     }
   }
 
@@ -197,7 +199,7 @@ export class TunnelSession implements StreamHost {
     if (this._state === "closed") return;
     const protocol = this.ws!.protocol;
     if (protocol !== SUBPROTOCOL) {
-      this.close(new ConnectError(`the server at ${this.options.url} did not accept the ${SUBPROTOCOL} subprotocol (got ${JSON.stringify(protocol)}); is it an swtunnel gateway?`, Code.Unavailable));
+      this.close(unreachableError(`the server at ${this.options.url} did not accept the ${SUBPROTOCOL} subprotocol (got ${JSON.stringify(protocol)}); is it an swtunnel gateway?`));
       return;
     }
     this.sendNow({
@@ -215,16 +217,20 @@ export class TunnelSession implements StreamHost {
 
   private onSocketClose(event: { code?: number; reason?: string }): void {
     if (this._state === "closed") return;
-    const reason = event.reason ? `: ${event.reason}` : "";
-    const what = this.peer ? "the tunnel socket closed" : `could not connect to ${this.options.url}`;
-    this.close(this.goawayError ?? socketLostError(`${what} (code ${event.code ?? "?"}${reason})`));
+    const why = `code ${event.code ?? "?"}${event.reason ? `: ${event.reason}` : ""}`;
+    this.close(this.lostError(`the tunnel socket closed (${why})`, `could not connect to ${this.options.url} (${why})`));
   }
 
   private onSocketError(event: { message?: string; error?: unknown }): void {
     if (this._state === "closed") return;
     const detail = event.message || (event.error instanceof Error ? event.error.message : "") || "socket error";
-    const what = this.peer ? "the tunnel socket failed" : `could not connect to ${this.options.url}`;
-    this.close(this.goawayError ?? socketLostError(`${what}: ${detail}`));
+    this.close(this.lostError(`the tunnel socket failed: ${detail}`, `could not connect to ${this.options.url}: ${detail}`));
+  }
+
+  /** Why the socket went: the gateway's GOAWAY reason, a lost socket, or a failed connect. */
+  private lostError(lost: string, unreachable: string): ConnectError {
+    if (this.goawayError) return this.goawayError;
+    return this.peer ? socketLostError(lost) : unreachableError(unreachable);
   }
 
   private onMessage(data: unknown): void {
@@ -305,7 +311,7 @@ export class TunnelSession implements StreamHost {
     const settings = resolveSettings(partial);
     if (settings.version !== PROTOCOL_VERSION) {
       const message = `the gateway speaks tunnel protocol version ${settings.version}; this client speaks version ${PROTOCOL_VERSION}`;
-      this.close(new ConnectError(message, Code.Unavailable), { code: ErrorCode.UNSUPPORTED_VERSION, message });
+      this.close(unreachableError(message), { code: ErrorCode.UNSUPPORTED_VERSION, message });
       return;
     }
     this.peer = settings;
@@ -334,8 +340,6 @@ export class TunnelSession implements StreamHost {
     }
     this.closeIfDrained();
   }
-
-  private goawayError: ConnectError | null = null;
 
   private closeIfDrained(): void {
     if (this._state === "draining" && this.streams.size === 0) {

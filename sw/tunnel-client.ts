@@ -8,7 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorCode, encodeFrame, type HeaderList } from "../protocol/index.js";
 import { BodySource } from "./body-source.js";
 import type { ClientStream, StreamInit } from "./client-stream.js";
-import { canceledError } from "./errors.js";
+import { canceledError, unreachableError } from "./errors.js";
 import { TunnelSession, type SessionEvents } from "./session.js";
 import type {
   TunnelClient,
@@ -189,7 +189,7 @@ class Client implements TunnelClient {
     const i = this.queue.indexOf(call);
     if (i < 0) return;
     this.queue.splice(i, 1);
-    call.onError(new ConnectError(`no tunnel connection to ${this.options.url} within ${this.connectTimeoutMs} ms (connectTimeoutMs)`, Code.Unavailable));
+    call.onError(unreachableError(`no tunnel connection to ${this.options.url} within ${this.connectTimeoutMs} ms (connectTimeoutMs)`));
   }
 
   private connectWhenAllowed(): void {
