@@ -1,0 +1,106 @@
+/** The CLI: parsing in-process, and the real process built with esbuild and spawned. */
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { envName, main, parseCli } from "../../server/cli.js";
+import type { Gateway } from "../../server/index.js";
+import { startH2Backend, type H2Backend } from "./helpers.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bundle = `${root}node_modules/.cache/swtunnel-test/cli.mjs`;
+let backend: H2Backend;
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l) } };
+}
+
+beforeAll(async () => {
+  backend = await startH2Backend();
+  mkdirSync(`${root}node_modules/.cache/swtunnel-test`, { recursive: true });
+  // Dependencies stay external: the bundle lives under node_modules/ and resolves them there.
+  await build({ entryPoints: [`${root}server/cli.ts`], bundle: true, platform: "node", format: "esm", packages: "external", outfile: bundle, logLevel: "silent" });
+});
+afterAll(async () => {
+  await backend.close();
+});
+
+describe("CLI parsing", () => {
+  it("maps every flag to an option, with env fallbacks (SWTUNNEL_<FLAG>, comma lists)", () => {
+    const { options } = parseCli(
+      ["gateway", "--listen", "127.0.0.1:0", "--allow-origin", "https://a.example", "--allow-origin", "https://b.example", "--max-streams-per-socket", "7", "--no-allow-no-origin"],
+      { SWTUNNEL_UPSTREAM: "http://127.0.0.1:1", SWTUNNEL_ALLOW_SERVICE: "a.B,c.D", SWTUNNEL_PING_INTERVAL_MS: "1000", SWTUNNEL_MAX_STREAMS_PER_SOCKET: "9" },
+    );
+    expect(options).toMatchObject({
+      host: "127.0.0.1",
+      port: 0,
+      upstream: "http://127.0.0.1:1",
+      allowOrigins: ["https://a.example", "https://b.example"],
+      allowServices: ["a.B", "c.D"],
+      maxStreamsPerSocket: 7,
+      pingIntervalMs: 1000,
+      allowNoOrigin: false,
+    });
+    expect(envName("max-sockets-per-ip")).toBe("SWTUNNEL_MAX_SOCKETS_PER_IP");
+  });
+
+  it("--help and --version exit 0; bad flags and values exit 2 with a pointer to --help", async () => {
+    const help = capture();
+    expect(await main(["--help"], {}, help.io)).toBe(0);
+    expect(help.out.join("\n")).toContain("--max-message-bytes");
+    const v = capture();
+    expect(await main(["--version"], {}, v.io)).toBe(0);
+    expect(v.out[0]).toMatch(/^\d+\.\d+\.\d+/);
+    for (const argv of [["gateway", "--bogus"], ["gateway"], ["gateway", "--upstream", "http://x:1", "--max-sockets", "many"], ["gateway", "--upstream", "ftp://x"], ["serve"]]) {
+      const c = capture();
+      expect(await main(argv, {}, c.io)).toBe(2);
+      expect(c.err.join("\n")).toContain("see swtunnel --help");
+    }
+  });
+
+  it("starts a gateway in-process and prints its URL", async () => {
+    const c = capture();
+    const gw = (await main(["gateway", "--listen", "127.0.0.1:0", "--upstream", backend.url, "--log-level", "silent"], {}, c.io)) as Gateway;
+    try {
+      expect(c.out[0]).toContain(gw.url);
+      expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+    } finally {
+      await gw.close(100);
+    }
+  });
+});
+
+describe("CLI process", () => {
+  it("serves /healthz and /metrics, drains on SIGTERM and exits 0", async () => {
+    const child = spawn(process.execPath, [bundle, "gateway", "--listen", "127.0.0.1:0", "--log-level", "warn"], {
+      env: { ...process.env, SWTUNNEL_UPSTREAM: backend.url },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let stdout = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (d: Buffer) => {
+        stdout += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(stdout);
+        if (m) resolve(m[1]!);
+      });
+      child.on("exit", (code) => reject(new Error(`exited ${code} before listening: ${stdout}`)));
+    });
+    expect(await (await fetch(`${url}/healthz`)).text()).toBe("ok\n");
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain("swtunnel_sockets");
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
+  it("exits 2 on a bad flag", async () => {
+    const child = spawn(process.execPath, [bundle, "gateway", "--nope"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(stderr).toContain("see swtunnel --help");
+  });
+});
