@@ -88,9 +88,11 @@ export async function runBrowserBench(
       `swbench.init(${JSON.stringify({ h1Url: targets.h1Url, h2Url: targets.h2Url, echoUrl: targets.echoUrl } satisfies PageConfig)})`,
     );
     await tunnel.goto(`${tunnelSite.origin}/`);
-    const workerUrl = `/sw.js?gateway=${encodeURIComponent(tunnelUrl)}&match=${encodeURIComponent(`${tunnelApiBase}/`)}`;
     const tunnelInfo = await tunnel.evaluate<{ isolated: boolean }>(
-      `swbench.init(${JSON.stringify({ workerUrl, tunnelBaseUrl: tunnelApiBase } satisfies PageConfig)})`,
+      `swbench.init(${JSON.stringify({
+        tunnel: { scriptUrl: "/sw.js", gateway: tunnelUrl, match: [`${tunnelApiBase}/`] },
+        tunnelBaseUrl: tunnelApiBase,
+      } satisfies PageConfig)})`,
     );
     const isolated = plainInfo.isolated && tunnelInfo.isolated;
     log(`pages cross-origin isolated: ${isolated}`);

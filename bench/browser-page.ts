@@ -21,9 +21,9 @@ export async function buildWorkerBundles(outdir: string, minify: boolean): Promi
   const script = fromRoot("scripts/build-browser.mjs");
   if (!existsSync(script)) throw new Error(`${script} is missing; it builds the worker bundle (dist/browser/sw.js)`);
   const { buildBrowser } = (await import(pathToFileURL(script).href)) as {
-    buildBrowser: (options: { outdir: string; minify: boolean }) => Promise<unknown>;
+    buildBrowser: (options: { outdir: string; minify: boolean; sourcemap?: boolean }) => Promise<unknown>;
   };
-  await buildBrowser({ outdir, minify });
+  await buildBrowser({ outdir, minify, sourcemap: false });
 }
 
 /** Writes index.html, main.js and sw.js into `dir`. */

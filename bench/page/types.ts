@@ -11,8 +11,8 @@ export interface PageConfig {
   h2Url?: string;
   /** The raw WebSocket echo server, ws://... */
   echoUrl?: string;
-  /** Register the tunnel worker: its script URL (with gateway= and match= in the query). */
-  workerUrl?: string;
+  /** Register the ready-made tunnel worker with these options (registerTunnel). */
+  tunnel?: { scriptUrl: string; gateway: string; match: string[] };
   /** Base URL the worker carries through the tunnel. */
   tunnelBaseUrl?: string;
 }
