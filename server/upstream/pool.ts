@@ -191,7 +191,10 @@ async function pumpBody(body: AsyncIterable<Uint8Array>, stream: ClientHttp2Stre
     for await (const chunk of body) {
       if (stream.destroyed) return;
       if (!stream.write(chunk)) {
-        await Promise.race([once(stream, "drain"), once(stream, "close")]);
+        // Remove the loser's listeners, or every wait leaves one behind on the stream.
+        const done = new AbortController();
+        await Promise.race([once(stream, "drain", { signal: done.signal }), once(stream, "close", { signal: done.signal })]);
+        done.abort();
       }
     }
     if (!stream.destroyed) stream.end();
