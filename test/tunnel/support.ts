@@ -1,0 +1,97 @@
+/**
+ * Shared set-up of the tunnel acceptance tests: a real backend (grpc-js or connect-node), a
+ * real gateway in front of it, a Node tunnel client, and Connect-ES's own protocol
+ * transports (`createTransport` of protocol-grpc, -grpc-web, -connect) over
+ * createUniversalClient. Same transport options as test/client/over-gateway.test.ts, with
+ * the protocol, the format and the tunnel client as parameters.
+ */
+import { readFileSync } from "node:fs";
+import { ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createTransport as createConnectTransport } from "@connectrpc/connect/protocol-connect";
+import { createTransport as createGrpcTransport } from "@connectrpc/connect/protocol-grpc";
+import { createTransport as createGrpcWebTransport } from "@connectrpc/connect/protocol-grpc-web";
+import { WebSocket } from "ws";
+import { startConnectBackend, startGrpcBackend, type Backend } from "../../demo/backend/index.js";
+import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
+import { createGateway, type Gateway, type GatewayOptions } from "../../server/index.js";
+import { createTunnelClient, createUniversalClient, type TunnelClient, type TunnelClientOptions } from "../../sw/tunnel.js";
+
+export const descriptors = readFileSync(new URL("../../demo/gen/descriptors.binpb", import.meta.url));
+
+/** The two real backends and the upstream protocol the gateway speaks to each. */
+export type BackendKind = "connect-node" | "grpc-js";
+
+export const backendKinds: Array<[BackendKind]> = [["connect-node"], ["grpc-js"]];
+
+export function startBackend(kind: BackendKind, port = 0): Promise<Backend> {
+  return kind === "grpc-js" ? startGrpcBackend({ port }) : startConnectBackend({ port });
+}
+
+/** Gateway options for `backend`: upstream protocol by kind, descriptors for JSON to gRPC. */
+export function gatewayOptions(kind: BackendKind, backend: Backend, extra: Partial<GatewayOptions> = {}): GatewayOptions {
+  return {
+    upstream: backend.url,
+    upstreamProtocol: kind === "grpc-js" ? "grpc" : "connect",
+    descriptors,
+    port: 0,
+    logLevel: "silent",
+    ...extra,
+  };
+}
+
+/** The client protocols of the matrix. */
+export type ClientProtocol = "grpc" | "grpc-web" | "connect" | "connect-json";
+
+export const clientProtocols: Array<[ClientProtocol]> = [["grpc"], ["grpc-web"], ["connect"], ["connect-json"]];
+
+export function tunnelClient(gateway: Gateway, options: Partial<TunnelClientOptions> = {}): TunnelClient {
+  return createTunnelClient({ url: gateway.tunnelUrl, WebSocket, ...options });
+}
+
+/** A Connect-ES transport of `protocol` over the tunnel client `tunnel`. */
+export function transport(protocol: ClientProtocol, tunnel: TunnelClient): Transport {
+  const options = {
+    httpClient: createUniversalClient(tunnel),
+    // The origin is ignored: the gateway has one upstream.
+    baseUrl: "https://ignored.example",
+    useBinaryFormat: protocol !== "connect-json",
+    interceptors: [],
+    acceptCompression: [],
+    sendCompression: null,
+    compressMinBytes: 1024,
+    readMaxBytes: 0xffffffff,
+    writeMaxBytes: 0xffffffff,
+  };
+  switch (protocol) {
+    case "grpc":
+      return createGrpcTransport(options);
+    case "grpc-web":
+      return createGrpcWebTransport(options);
+    case "connect":
+    case "connect-json":
+      return createConnectTransport(options);
+  }
+}
+
+export function testClient(protocol: ClientProtocol, tunnel: TunnelClient): Client<typeof TestService> {
+  return createClient(TestService, transport(protocol, tunnel));
+}
+
+/** The ConnectError a promise rejects with; fails the test if it resolves. */
+export async function errorOf(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (e) {
+    return ConnectError.from(e);
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** Polls `check` every few ms until it is true; throws after `timeoutMs` naming `what`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
