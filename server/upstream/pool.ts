@@ -34,13 +34,17 @@ interface Entry {
   session: ClientHttp2Session;
   /** Streams started or reserved on this session. */
   active: number;
+  /** Resolves once the backend's SETTINGS arrived (its stream limit is known). */
   ready: Promise<void>;
+  /** The backend's SETTINGS arrived. */
   connected: boolean;
   closed: boolean;
 }
 
 /** Maps an HTTP/2 reset code from the upstream to the error the client sees. */
-export function upstreamErrorFromReset(rstCode: number | undefined, context: string): UpstreamError {
+export function upstreamErrorFromReset(rstCode: number | undefined, context: string, sessionLost = false): UpstreamError {
+  // node closes the streams of a lost session with CANCEL; the client did not cancel anything.
+  if (sessionLost) return new UpstreamError("unavailable", `${context}: the upstream connection was lost`);
   if (rstCode === NGHTTP2_REFUSED_STREAM) return new UpstreamError("unavailable", `${context}: upstream refused the stream`);
   if (rstCode === NGHTTP2_CANCEL) return new UpstreamError("canceled", `${context}: upstream cancelled the stream`);
   return new UpstreamError("internal", `${context}: upstream reset the stream with HTTP/2 code ${rstCode ?? "unknown"}`);
@@ -67,9 +71,11 @@ export class UpstreamPool {
   }
 
   private limitOf(e: Entry): number {
-    // Before the peer's SETTINGS arrive node reports a huge default; 100 is the RFC's advice.
-    const max = e.connected ? e.session.remoteSettings.maxConcurrentStreams : undefined;
-    return max === undefined || max > 1 << 20 ? (e.connected ? 1 << 20 : 100) : max;
+    // Before the peer's SETTINGS arrive node reports a default of 100 (the RFC's advice);
+    // a backend announcing 0 still gets one stream, which nghttp2 holds until it may go.
+    if (!e.connected) return 100;
+    const max = e.session.remoteSettings.maxConcurrentStreams ?? 100;
+    return Math.max(1, Math.min(max, 1 << 20));
   }
 
   private acquire(): Entry {
@@ -85,21 +91,33 @@ export class UpstreamPool {
     const session = http2.connect(url, url.startsWith("https:") ? { ca, rejectUnauthorized: !insecure, ALPNProtocols: ["h2"] } : {});
     const entry: Entry = { session, active: 0, connected: false, closed: false, ready: undefined as unknown as Promise<void> };
     entry.ready = new Promise<void>((resolve, reject) => {
-      session.once("connect", () => {
+      // Not 'connect': it fires before the backend's SETTINGS, while node still reports a
+      // default stream limit of 100, so requests would pile up past the real limit.
+      session.once("remoteSettings", () => {
         entry.connected = true;
-        log?.debug({ upstream: url }, "upstream session connected");
+        log?.debug({ upstream: url, maxConcurrentStreams: session.remoteSettings.maxConcurrentStreams }, "upstream session connected");
         resolve();
       });
-      session.once("error", (err) => reject(new UpstreamError("unavailable", `cannot reach upstream ${url}: ${err.message}`)));
+      session.once("error", (err) => reject(new UpstreamError("unavailable", `cannot reach upstream ${url}: ${err.message}${tlsHint(err)}`)));
       session.once("close", () => reject(new UpstreamError("unavailable", `upstream ${url} closed the connection`)));
     });
     entry.ready.catch(() => {}); // observed by each request
     let timer: NodeJS.Timeout | undefined;
     if (pingIntervalMs > 0) {
+      // node's ping() has no timeout: a PING still unanswered one interval later means the
+      // backend (or the path to it) is gone, so the session is replaced.
+      let pingPending = false;
       timer = setInterval(() => {
         if (!entry.connected || session.destroyed) return;
+        if (pingPending) {
+          log?.warn({ upstream: url, pingIntervalMs }, "upstream did not answer a PING within the ping interval; closing session");
+          session.destroy();
+          return;
+        }
+        pingPending = true;
         session.ping((err) => {
-          if (err) {
+          pingPending = false;
+          if (err && !session.destroyed) {
             log?.warn({ upstream: url, err: err.message }, "upstream ping failed; closing session");
             session.destroy();
           }
@@ -125,7 +143,21 @@ export class UpstreamPool {
   }
 
   private async send(req: ProxyRequest): Promise<ProxyResponse> {
-    const entry = this.acquire();
+    let entry = this.acquire();
+    for (;;) {
+      try {
+        await entry.ready;
+      } catch (err) {
+        entry.active--;
+        throw err;
+      }
+      // Reserved before the backend's SETTINGS told its stream limit: the excess moves to
+      // another session rather than queueing inside nghttp2 behind the limit.
+      if (entry.closed || entry.active <= this.limitOf(entry)) break;
+      entry.active--;
+      entry = this.acquire();
+    }
+    const session = entry.session;
     let released = false;
     const release = () => {
       if (!released) {
@@ -133,12 +165,6 @@ export class UpstreamPool {
         entry.active--;
       }
     };
-    try {
-      await entry.ready;
-    } catch (err) {
-      release();
-      throw err;
-    }
     if (req.signal.aborted) {
       release();
       throw new UpstreamError("canceled", "the client cancelled the call before it reached the upstream");
@@ -146,7 +172,7 @@ export class UpstreamPool {
     const headers = toHttp2RequestHeaders(req.method, req.path, req.headers);
     let stream: ClientHttp2Stream;
     try {
-      stream = entry.session.request(headers, { endStream: false });
+      stream = session.request(headers, { endStream: false });
     } catch (err) {
       release();
       throw new UpstreamError("unavailable", `cannot start a request on the upstream session: ${(err as Error).message}`);
@@ -167,7 +193,7 @@ export class UpstreamPool {
     const head = await new Promise<{ headers: IncomingHttpHeaders; endStream: boolean }>((resolve, reject) => {
       const fail = () => {
         if (req.signal.aborted) reject(new UpstreamError("canceled", "the client cancelled the call"));
-        else reject(upstreamErrorFromReset(stream.rstCode, `${req.path}`));
+        else reject(upstreamErrorFromReset(stream.rstCode, `${req.path}`, session.destroyed));
       };
       stream.once("response", (h, flags: number) => {
         stream.off("close", fail);
@@ -180,7 +206,7 @@ export class UpstreamPool {
     const status = Number(head.headers[HTTP2_HEADER_STATUS]);
     const path = req.path;
     // A trailers-only response: the tunnel ends the stream on its HEADERS frame.
-    const body = head.endStream ? (stream.resume(), EMPTY_BODY) : readBody(stream, req.signal, path);
+    const body = head.endStream ? (stream.resume(), EMPTY_BODY) : readBody(stream, session, req.signal, path);
     return { status, headers: fromHttp2Headers(head.headers), body, trailers: () => trailers };
   }
 }
@@ -204,14 +230,14 @@ async function pumpBody(body: AsyncIterable<Uint8Array>, stream: ClientHttp2Stre
 }
 
 /** The response body, read only when pulled; upstream resets become UpstreamError. */
-async function* readBody(stream: ClientHttp2Stream, signal: AbortSignal, path: string): AsyncGenerator<Uint8Array> {
+async function* readBody(stream: ClientHttp2Stream, session: ClientHttp2Session, signal: AbortSignal, path: string): AsyncGenerator<Uint8Array> {
   let ended = false;
   try {
     for await (const chunk of stream) yield chunk as Uint8Array;
     ended = true;
   } catch {
     if (signal.aborted) throw new UpstreamError("canceled", "the client cancelled the call");
-    throw upstreamErrorFromReset(stream.rstCode, path);
+    throw upstreamErrorFromReset(stream.rstCode, path, session.destroyed);
   } finally {
     // Stopped early (reset, limit, socket lost): cancel upstream so the backend stops.
     if (!ended && !stream.closed) stream.close(NGHTTP2_CANCEL);
@@ -219,6 +245,13 @@ async function* readBody(stream: ClientHttp2Stream, signal: AbortSignal, path: s
   // node emits 'trailers' on a later tick than the body's end; let it arrive.
   await new Promise((resolve) => setImmediate(resolve));
   if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-    throw upstreamErrorFromReset(stream.rstCode, path);
+    throw upstreamErrorFromReset(stream.rstCode, path, session.destroyed);
   }
+}
+
+/** What to do about a TLS certificate the gateway does not trust. */
+function tlsHint(err: Error): string {
+  const code = String((err as NodeJS.ErrnoException).code ?? "");
+  if (!/CERT|SIGNED|VERIFY|ALTNAME/.test(code)) return "";
+  return " (set upstreamCa / --upstream-ca to the PEM CA that signed the backend's certificate)";
 }
