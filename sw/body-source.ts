@@ -1,7 +1,14 @@
 /**
+ * Bytes of an iterable body kept after they were sent, so that a call the gateway never
+ * processed (GOAWAY) can be sent again on a new socket. Connect-ES hands even unary bodies
+ * over as iterables. A body larger than this cannot move once bytes left.
+ */
+export const MAX_REPLAY_BYTES = 1 << 20;
+
+/**
  * A request body as the stream pump reads it: bytes are pulled from the caller's iterable
  * only when the pump asks, buffered until sent, and counted, so a call can move to a new
- * socket after GOAWAY as long as none of its bytes left (or the body is plain bytes).
+ * socket after GOAWAY as long as its sent bytes were kept (or the body is plain bytes).
  */
 export class BodySource {
   private chunks: Uint8Array[] = [];
@@ -10,6 +17,8 @@ export class BodySource {
   private iterator: AsyncIterator<Uint8Array> | null = null;
   /** Bytes handed to a stream so far (sent, or about to be). */
   private takenBytes = 0;
+  /** Taken bytes of an iterable body, kept for a replay; null once over MAX_REPLAY_BYTES or accepted. */
+  private sent: Uint8Array[] | null = [];
 
   private constructor(
     private readonly bytes: Uint8Array | null,
@@ -31,12 +40,23 @@ export class BodySource {
 
   /** True when the whole body can be sent again from its start on a new stream. */
   get replayable(): boolean {
-    return this.bytes !== null || this.takenBytes === 0;
+    return this.bytes !== null || this.takenBytes === 0 || this.sent !== null;
   }
 
-  /** Restarts a plain-bytes body from its first byte (no-op for iterables). */
+  /** The gateway took the call (its response began): sent bytes need not be kept any more. */
+  accepted(): void {
+    this.sent = null;
+  }
+
+  /** Restarts the body from its first byte, if `replayable`. */
   rewind(): void {
-    if (this.bytes === null) return;
+    if (this.bytes === null) {
+      if (this.sent === null || this.sent.length === 0) return;
+      this.chunks = [...this.sent, ...this.chunks];
+      this.sent = [];
+      this.takenBytes = 0;
+      return;
+    }
     this.chunks = this.bytes.length > 0 ? [this.bytes] : [];
     this.ended = true;
     this.takenBytes = 0;
@@ -64,12 +84,17 @@ export class BodySource {
   take(n: number): Uint8Array {
     const head = this.chunks[0]!;
     this.takenBytes += Math.min(n, head.length);
-    if (n >= head.length) {
-      this.chunks.shift();
-      return head;
+    let out = head;
+    if (n >= head.length) this.chunks.shift();
+    else {
+      this.chunks[0] = head.subarray(n);
+      out = head.subarray(0, n);
     }
-    this.chunks[0] = head.subarray(n);
-    return head.subarray(0, n);
+    if (this.bytes === null && this.sent !== null) {
+      if (this.takenBytes > MAX_REPLAY_BYTES) this.sent = null;
+      else this.sent.push(out);
+    }
+    return out;
   }
 
   /** Stops the caller's iterable (the call ended early). */

@@ -50,6 +50,7 @@ class Call implements StreamInit {
   ) {}
 
   onHead(response: TunnelResponse): void {
+    this.source.accepted();
     if (this.settled) return;
     this.settled = true;
     this.resolve(response);
@@ -71,6 +72,13 @@ class Client implements TunnelClient {
   private queue: Call[] = [];
   private closed = false;
   private everConnected = false;
+  /**
+   * Set when the gateway drained the current socket, cleared once a new one is ready. A
+   * drain means a restart or hand-over, so failed connect attempts in between (503 from the
+   * draining instance, a refused port before its successor listens) do not fail waiting
+   * calls; each still gives up after connectTimeoutMs.
+   */
+  private awaitingSuccessor = false;
   /** Consecutive connect attempts that failed. */
   private failures = 0;
   private nextAttemptAt = 0;
@@ -221,6 +229,7 @@ class Client implements TunnelClient {
   private onReady(session: TunnelSession): void {
     if (session !== this.current) return;
     this.everConnected = true;
+    this.awaitingSuccessor = false;
     this.failures = 0;
     this.setStatus("connected");
     // Calls now wait for a stream slot at most, which has no deadline.
@@ -232,7 +241,10 @@ class Client implements TunnelClient {
   }
 
   private onDraining(session: TunnelSession, unaccepted: StreamInit[]): void {
-    if (session === this.current) this.current = null;
+    if (session === this.current) {
+      this.current = null;
+      this.awaitingSuccessor = true;
+    }
     const retry: Call[] = [];
     for (const init of unaccepted) {
       const call = init as Call;
@@ -261,7 +273,9 @@ class Client implements TunnelClient {
       this.failures++;
       const delay = this.backoffDelay();
       this.nextAttemptAt = Date.now() + delay;
-      // Calls waiting for this connection fail now rather than wait for the next attempt.
+      // After a drain, waiting calls keep waiting (bounded by connectTimeoutMs) for the successor.
+      if (this.awaitingSuccessor) return this.schedulePump();
+      // Otherwise calls waiting for this connection fail now rather than wait for the next attempt.
       const waiting = this.queue;
       this.queue = [];
       const failed = new ConnectError(`${error.rawMessage}; next attempt in ${delay} ms or later`, Code.Unavailable);

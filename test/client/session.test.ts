@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ErrorCode, type Frame } from "../../protocol/index.js";
 import { createTunnelClient, type TunnelClient, type TunnelClientOptions } from "../../sw/tunnel.js";
+import { MAX_REPLAY_BYTES } from "../../sw/body-source.js";
 import { concat, pattern, readAll, startDouble, type DoubleOptions, type DoubleStream, type GatewayDouble } from "./gateway-double.js";
 
 const cleanups: Array<() => unknown> = [];
@@ -365,7 +366,7 @@ describe("GOAWAY", () => {
     expect(gw.connections[1]!.streams.size).toBe(6);
   });
 
-  it("fails an unaccepted call whose streaming body was already partly sent with unavailable", async () => {
+  it("replays an unaccepted call whose streaming body was partly sent (sent bytes are kept)", async () => {
     const { client } = await setup({
       onStream: (s, conn) => {
         if (conn === conn.server.connections[0]) void s.until(() => s.received > 0).then(() => conn.goaway(1, ErrorCode.NO_ERROR));
@@ -376,6 +377,30 @@ describe("GOAWAY", () => {
     const gate = new Promise<void>((r) => (release = r));
     async function* body() {
       yield new Uint8Array([1]);
+      await gate;
+      yield new Uint8Array([2]);
+    }
+    const first = client.request({ method: "POST", path: "/one", headers: [], body: new Uint8Array(0) });
+    const second = client.request({ method: "POST", path: "/two", headers: [], body: body() });
+    void first.catch(() => {});
+    const res = await second;
+    release();
+    expect([...(await readAll(res.body))]).toEqual([1, 2]);
+  });
+
+  it("fails an unaccepted call whose streaming body sent more than MAX_REPLAY_BYTES with unavailable", async () => {
+    const { client } = await setup({
+      settings: { initialStreamWindow: 4 * MAX_REPLAY_BYTES },
+      onStream: (s, conn) => {
+        if (conn === conn.server.connections[0]) {
+          void s.until(() => s.received > MAX_REPLAY_BYTES).then(() => conn.goaway(1, ErrorCode.NO_ERROR));
+        } else echo(s);
+      },
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    async function* body() {
+      yield new Uint8Array(MAX_REPLAY_BYTES + 1);
       await gate;
       yield new Uint8Array([2]);
     }
