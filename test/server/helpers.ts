@@ -34,9 +34,9 @@ export class RawClient {
   /** Opens a socket; by default sends SETTINGS at once and waits for the gateway's. */
   static async connect(
     url: string,
-    options: { settings?: Partial<Settings> | false; protocols?: string[]; origin?: string; headers?: Record<string, string> } = {},
+    options: { settings?: Partial<Settings> | false; protocols?: string[]; origin?: string; headers?: Record<string, string>; localAddress?: string } = {},
   ): Promise<RawClient> {
-    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL], { origin: options.origin, headers: options.headers });
+    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL], { origin: options.origin, headers: options.headers, localAddress: options.localAddress });
     const client = new RawClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
@@ -174,6 +174,7 @@ export interface H2Backend {
  *  /test.Raw/Stall     neither reads nor answers
  *  /test.Raw/Reset     answers the head, one message, then resets the stream with INTERNAL_ERROR (no END_STREAM)
  *  /test.Raw/Refuse    resets the stream with REFUSED_STREAM before any head
+ *  /test.Raw/Blob      answers `x-blob-bytes` bytes as one unenveloped application/proto body
  */
 export async function startH2Backend(port = 0): Promise<H2Backend> {
   const server = http2.createServer();
@@ -237,6 +238,10 @@ export async function startH2Backend(port = 0): Promise<H2Backend> {
       stream.respond(grpcHead);
       // destroy(err) sends RST_STREAM INTERNAL_ERROR at once; close(code) would end the stream cleanly first.
       stream.write(envelope(new Uint8Array([1, 2, 3])), () => stream.destroy(new Error("backend failure")));
+    } else if (path === "/test.Raw/Blob") {
+      stream.resume();
+      stream.respond({ ":status": 200, "content-type": "application/proto" });
+      stream.end(Buffer.alloc(Number(headers["x-blob-bytes"] ?? 0), 1));
     } else if (path === "/test.Raw/Refuse") {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     } else {
