@@ -19,7 +19,7 @@ export interface GatewayOptions {
   upstreamCa?: string | Buffer;
   /** Skip TLS certificate checks for an `https://` upstream. Default false. */
   upstreamInsecure?: boolean;
-  /** HTTP/2 PING interval towards the upstream, ms (0 = off). Default 30000. */
+  /** HTTP/2 PING interval towards the upstream, ms; a PING unanswered for two intervals closes the session (0 = off). Default 30000. */
   upstreamPingIntervalMs?: number;
   /** Interface to listen on. Default `"127.0.0.1"`. */
   host?: string;

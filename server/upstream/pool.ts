@@ -16,6 +16,9 @@ import { fromHttp2Headers, toHttp2RequestHeaders } from "./headers.js";
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
 
+/** Keepalive: a session is closed once its PING went unanswered for this many intervals. */
+const MAX_MISSED_PINGS = 2;
+
 export interface UpstreamPoolOptions {
   /** `http://host:port` (h2c prior knowledge) or `https://host:port`. */
   url: string;
@@ -23,7 +26,7 @@ export interface UpstreamPoolOptions {
   ca?: string | Buffer;
   /** Skip TLS certificate verification. */
   insecure?: boolean;
-  /** PING each session this often, ms; a failed PING closes it (0 = off). */
+  /** PING each session this often, ms; a PING unanswered for two intervals closes it (0 = off). */
   pingIntervalMs?: number;
   log?: Logger;
   /** Called with the number of open sessions whenever it changes. */
@@ -104,19 +107,23 @@ export class UpstreamPool {
     entry.ready.catch(() => {}); // observed by each request
     let timer: NodeJS.Timeout | undefined;
     if (pingIntervalMs > 0) {
-      // node's ping() has no timeout: a PING still unanswered one interval later means the
-      // backend (or the path to it) is gone, so the session is replaced.
+      // node's ping() has no timeout: a PING still unanswered two intervals later means the
+      // backend (or the path to it) is gone, so the session is replaced. Two, not one: after
+      // an event-loop stall the timer runs before the ack waiting in the socket is read.
       let pingPending = false;
+      let missed = 0;
       timer = setInterval(() => {
         if (!entry.connected || session.destroyed) return;
         if (pingPending) {
-          log?.warn({ upstream: url, pingIntervalMs }, "upstream did not answer a PING within the ping interval; closing session");
+          if (++missed < MAX_MISSED_PINGS) return;
+          log?.warn({ upstream: url, pingIntervalMs }, `upstream did not answer a PING for ${MAX_MISSED_PINGS} ping intervals; closing session`);
           session.destroy();
           return;
         }
         pingPending = true;
         session.ping((err) => {
           pingPending = false;
+          missed = 0;
           if (err && !session.destroyed) {
             log?.warn({ upstream: url, err: err.message }, "upstream ping failed; closing session");
             session.destroy();
