@@ -5,7 +5,7 @@
  * Socket-level concerns (frame I/O, the connection windows, the stream table) belong to
  * the session, reached through {@link StreamHost}.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "./code.js";
 import {
   ErrorCode,
   IDLE_STREAM,
@@ -25,7 +25,7 @@ import {
   type TrailersFrame,
 } from "../protocol/index.js";
 import type { BodySource } from "./body-source.js";
-import { canceledError, resetError } from "./errors.js";
+import { TunnelError, canceledError, resetError, toTunnelError } from "./errors.js";
 import type { TunnelResponse } from "./types.js";
 
 /** What a stream needs to start: the request, and where its outcome goes until the head. */
@@ -37,7 +37,7 @@ export interface StreamInit {
   /** The response head arrived. Called at most once, and never after `onError`. */
   onHead(response: TunnelResponse): void;
   /** The stream failed before its response head. Called at most once. */
-  onError(error: ConnectError): void;
+  onError(error: TunnelError): void;
 }
 
 /** The session as seen by one of its streams. */
@@ -70,7 +70,7 @@ export class ClientStream {
   // Response body, buffered up to our window.
   private chunks: Uint8Array[] = [];
   private bodyEnded = false;
-  private bodyError: ConnectError | null = null;
+  private bodyError: TunnelError | null = null;
   private bodyReturned = false;
   private readWaiter: (() => void) | null = null;
   private trailerList: HeaderList = [];
@@ -151,7 +151,7 @@ export class ClientStream {
   }
 
   /** Cancels the call: RST_STREAM CANCEL if the stream is still open, `error` to any waiter. */
-  cancel(error: ConnectError = canceledError()): void {
+  cancel(error: TunnelError = canceledError()): void {
     if (this.inTable) {
       this.state = nextStreamState(this.state, { frame: "rst" }, this.id);
       this.host.send({ kind: "rst", streamId: this.id, code: ErrorCode.CANCEL, message: error.rawMessage });
@@ -163,7 +163,7 @@ export class ClientStream {
    * Ends the call with `error` without sending anything (the gateway reset the stream or
    * the socket is gone). Buffered response bytes are dropped and their credit returned.
    */
-  fail(error: ConnectError): void {
+  fail(error: TunnelError): void {
     this.stopPump(true);
     this.close();
     if (!this.headDelivered) {
@@ -234,7 +234,7 @@ export class ClientStream {
       this.state = { request: "closed", response: "closed", reset: true };
       this.host.send({ kind: "rst", streamId: this.id, code: e.code, message: e.message });
     }
-    this.fail(new ConnectError(`the tunnel gateway broke the protocol (${errorCodeName(e.code)}): ${e.message}`, Code.Internal));
+    this.fail(new TunnelError(`the tunnel gateway broke the protocol (${errorCodeName(e.code)}): ${e.message}`, Code.Internal));
   }
 
   private transition(event: StreamEvent): void {
@@ -281,7 +281,7 @@ export class ClientStream {
       }
     } catch (e) {
       if (!this.pumping) return;
-      this.cancel(ConnectError.from(e, Code.Internal));
+      this.cancel(toTunnelError(e, Code.Internal));
     }
   }
 

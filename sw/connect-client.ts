@@ -2,8 +2,12 @@
  * Adapter from a tunnel client to Connect-ES's `UniversalClientFn`, so that Connect's own
  * transports (`createTransport` from `@connectrpc/connect/protocol-grpc`,
  * `/protocol-connect`, `/protocol-grpc-web`) run over the tunnel unchanged.
+ * The one sw/ module that imports @connectrpc/connect at run time: the Service Worker
+ * bundle does not include it.
  */
+import { ConnectError, type Code as ConnectCode } from "@connectrpc/connect";
 import type { UniversalClientFn, UniversalClientRequest, UniversalClientResponse } from "@connectrpc/connect/protocol";
+import { TunnelError } from "./errors.js";
 import type { HeaderList, TunnelClient } from "./types.js";
 
 /**
@@ -14,13 +18,17 @@ import type { HeaderList, TunnelClient } from "./types.js";
 export function createUniversalClient(client: TunnelClient): UniversalClientFn {
   return async (req: UniversalClientRequest): Promise<UniversalClientResponse> => {
     const url = new URL(req.url, "http://tunnel.invalid");
-    const res = await client.request({
-      method: req.method,
-      path: url.pathname + url.search,
-      headers: req.header,
-      body: req.body ?? null,
-      signal: req.signal,
-    });
+    const res = await client
+      .request({
+        method: req.method,
+        path: url.pathname + url.search,
+        headers: req.header,
+        body: req.body ?? null,
+        signal: req.signal,
+      })
+      .catch((e: unknown) => {
+        throw toConnectError(e);
+      });
     const trailer = new Headers();
     return {
       status: res.status,
@@ -41,6 +49,19 @@ function toHeaders(list: HeaderList): Headers {
 
 /** Yields `body`, then calls `onEnd` once it ended normally (trailers are complete then). */
 async function* withTrailers(body: AsyncIterable<Uint8Array>, onEnd: () => void): AsyncIterable<Uint8Array> {
-  yield* body;
+  try {
+    yield* body;
+  } catch (e) {
+    throw toConnectError(e);
+  }
   onEnd();
+}
+
+/**
+ * A TunnelError as a real ConnectError (same code, message, metadata and cause), so that
+ * Connect-ES callers get `findDetails` and the exact class; anything else unchanged.
+ */
+export function toConnectError(e: unknown): unknown {
+  if (!(e instanceof TunnelError)) return e;
+  return new ConnectError(e.rawMessage, e.code as number as ConnectCode, e.metadata, undefined, e.cause);
 }

@@ -3,7 +3,7 @@
  * control, PING/PONG, GOAWAY and close, per the session rules of docs/PROTOCOL.md. The
  * tunnel client decides which session a call goes to; a session never reconnects.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "./code.js";
 import {
   DEFAULT_DECODE_LIMITS,
   DEFAULT_SETTINGS,
@@ -24,7 +24,7 @@ import {
   type Settings,
 } from "../protocol/index.js";
 import { ClientStream, type StreamHost, type StreamInit } from "./client-stream.js";
-import { resetError, socketLostError, unreachableError } from "./errors.js";
+import { TunnelError, resetError, socketLostError, unreachableError } from "./errors.js";
 import type { WebSocketConstructorLike, WebSocketLike } from "./types.js";
 
 export interface SessionOptions {
@@ -51,7 +51,7 @@ export interface SessionEvents {
    */
   draining(session: TunnelSession, unaccepted: StreamInit[]): void;
   /** The socket is gone (lost, or closed by us); every stream on it has failed. Once. */
-  closed(session: TunnelSession, error: ConnectError, wasReady: boolean): void;
+  closed(session: TunnelSession, error: TunnelError, wasReady: boolean): void;
 }
 
 export type SessionState = "connecting" | "open" | "draining" | "closed";
@@ -71,7 +71,7 @@ export class TunnelSession implements StreamHost {
   private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   private lastFrameAt = Date.now();
   /** Set by a GOAWAY with an error code: why the streams still open will fail. */
-  private goawayError: ConnectError | null = null;
+  private goawayError: TunnelError | null = null;
 
   constructor(
     private readonly options: SessionOptions,
@@ -144,7 +144,7 @@ export class TunnelSession implements StreamHost {
    * Closes the socket: every stream fails with `error`. With `goaway`, a GOAWAY frame tells
    * the gateway why first.
    */
-  close(error: ConnectError, goaway?: { code: number; message: string }): void {
+  close(error: TunnelError, goaway?: { code: number; message: string }): void {
     if (this._state === "closed") return;
     const wasReady = this.peer !== null;
     this._state = "closed";
@@ -228,7 +228,7 @@ export class TunnelSession implements StreamHost {
   }
 
   /** Why the socket went: the gateway's GOAWAY reason, a lost socket, or a failed connect. */
-  private lostError(lost: string, unreachable: string): ConnectError {
+  private lostError(lost: string, unreachable: string): TunnelError {
     if (this.goawayError) return this.goawayError;
     return this.peer ? socketLostError(lost) : unreachableError(unreachable);
   }
@@ -350,7 +350,7 @@ export class TunnelSession implements StreamHost {
   /** The gateway broke a socket-level rule: GOAWAY PROTOCOL_ERROR (or the error's code) and close. */
   private protocolError(e: ProtocolError): void {
     const message = `tunnel gateway protocol violation (${errorCodeName(e.code)}): ${e.message}`;
-    this.close(new ConnectError(message, Code.Internal), { code: e.code, message: e.message });
+    this.close(new TunnelError(message, Code.Internal), { code: e.code, message: e.message });
   }
 
   /** The gateway pings every pingIntervalMs; silence for two intervals means the socket is dead. */

@@ -4,11 +4,11 @@
  * reached, moves calls the gateway never processed (GOAWAY) to a new socket, and backs off
  * with jitter while the gateway cannot be reached.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "./code.js";
 import { ErrorCode, encodeFrame, type HeaderList } from "../protocol/index.js";
 import { BodySource } from "./body-source.js";
 import type { ClientStream, StreamInit } from "./client-stream.js";
-import { canceledError, unreachableError } from "./errors.js";
+import { TunnelError, canceledError, unreachableError } from "./errors.js";
 import { TunnelSession, type SessionEvents } from "./session.js";
 import type {
   TunnelClient,
@@ -46,7 +46,7 @@ class Call implements StreamInit {
     readonly headers: HeaderList,
     readonly source: BodySource,
     private readonly resolve: (response: TunnelResponse) => void,
-    private readonly reject: (error: ConnectError) => void,
+    private readonly reject: (error: TunnelError) => void,
   ) {}
 
   onHead(response: TunnelResponse): void {
@@ -56,7 +56,7 @@ class Call implements StreamInit {
     this.resolve(response);
   }
 
-  onError(error: ConnectError): void {
+  onError(error: TunnelError): void {
     clearTimeout(this.waitTimer);
     if (this.settled) return;
     this.settled = true;
@@ -133,7 +133,7 @@ class Client implements TunnelClient {
       // Validate once here so that a bad request never takes a stream id.
       encodeFrame({ kind: "request-headers", streamId: 1, endStream: true, method: req.method, path: req.path, headers });
     } catch (e) {
-      return Promise.reject(new ConnectError(`invalid tunnel request: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument));
+      return Promise.reject(new TunnelError(`invalid tunnel request: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument));
     }
     return new Promise<TunnelResponse>((resolve, reject) => {
       const call = new Call(req.method, req.path, headers, BodySource.from(req.body), resolve, reject);
@@ -253,7 +253,7 @@ class Client implements TunnelClient {
         call.source.rewind();
         retry.push(call);
       } else {
-        call.onError(new ConnectError("the tunnel gateway went away before processing this call, and its streaming request body cannot be sent again", Code.Unavailable));
+        call.onError(new TunnelError("the tunnel gateway went away before processing this call, and its streaming request body cannot be sent again", Code.Unavailable));
       }
     }
     this.queue.unshift(...retry);
@@ -261,7 +261,7 @@ class Client implements TunnelClient {
     this.schedulePump();
   }
 
-  private onClosed(session: TunnelSession, error: ConnectError, wasReady: boolean): void {
+  private onClosed(session: TunnelSession, error: TunnelError, wasReady: boolean): void {
     this.sessions.delete(session);
     if (session !== this.current || this.closed) return;
     this.current = null;
@@ -278,7 +278,7 @@ class Client implements TunnelClient {
       // Otherwise calls waiting for this connection fail now rather than wait for the next attempt.
       const waiting = this.queue;
       this.queue = [];
-      const failed = new ConnectError(`${error.rawMessage}; next attempt in ${delay} ms or later`, Code.Unavailable);
+      const failed = new TunnelError(`${error.rawMessage}; next attempt in ${delay} ms or later`, Code.Unavailable);
       for (const call of waiting) call.onError(failed);
     }
     this.schedulePump();

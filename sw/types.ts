@@ -82,7 +82,10 @@ export interface TunnelStats {
 }
 
 export interface TunnelClient {
-  /** Starts a call; resolves at the response head, rejects with a ConnectError. */
+  /**
+   * Starts a call; resolves at the response head, rejects with a TunnelError (see
+   * errors.ts), which passes `instanceof ConnectError`; the body fails the same way.
+   */
   request(req: TunnelRequest): Promise<TunnelResponse>;
   readonly status: TunnelStatus;
   stats(): TunnelStats;

@@ -7,12 +7,9 @@
  * Chromium does when the page aborts a fetch the worker answered — ends the iterator,
  * which resets the tunnel stream with CANCEL.
  */
-import { ConnectError } from "@connectrpc/connect";
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
-import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { toTunnelError } from "../errors.js";
 import type { RpcFlavor } from "./error-response.js";
+import { TRAILER_FLAG, encodeEnvelope, endStreamEnvelope, setTrailerStatus, trailerSerialize } from "./rpc-error-wire.js";
 
 /** The request body to send through the tunnel. */
 export async function requestBody(
@@ -150,14 +147,12 @@ export class EnvelopeBoundary {
 
 /** The bytes that end a streaming body with an error, for protocols that have such a frame. */
 export function errorTail(flavor: RpcFlavor, err: unknown): Uint8Array | undefined {
-  const error = ConnectError.from(err);
+  const error = toTunnelError(err);
   switch (flavor) {
-    case "connect-stream": {
-      const json = JSON.stringify(endStreamToJson(new Headers(), error, undefined));
-      return encodeEnvelope(endStreamFlag, new TextEncoder().encode(json));
-    }
+    case "connect-stream":
+      return endStreamEnvelope(error);
     case "grpc-web":
-      return encodeEnvelope(trailerFlag, trailerSerialize(setTrailerStatus(new Headers(), error)));
+      return encodeEnvelope(TRAILER_FLAG, trailerSerialize(setTrailerStatus(new Headers(), error)));
     default:
       return undefined;
   }

@@ -3,7 +3,8 @@
  * into a streaming Response. Worker globals come in as options, so this runs in Node
  * tests with a stand-in tunnel client.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "../code.js";
+import { TunnelError, isRpcError, toTunnelError } from "../errors.js";
 import { iterableToStream, requestBody } from "./body.js";
 import { gatewayUnreachableError, rpcErrorResponse, rpcFlavor } from "./error-response.js";
 import { corsContext, preflightResponse, responseHeaders, tunnelRequestHeaders } from "./headers.js";
@@ -93,7 +94,7 @@ export class FetchCarrier {
       if (res.status < 200 || res.status > 599) {
         abort.abort();
         end();
-        return rpcErrorResponse(flavor, contentType, new ConnectError(`swtunnel: upstream answered HTTP ${res.status}`, Code.Internal), cors);
+        return rpcErrorResponse(flavor, contentType, new TunnelError(`swtunnel: upstream answered HTTP ${res.status}`, Code.Internal), cors);
       }
       const headers = responseHeaders(res.headers, cors);
       if (NULL_BODY_STATUS.has(res.status) || request.method === "HEAD") {
@@ -111,7 +112,7 @@ export class FetchCarrier {
         return rpcErrorResponse(flavor, contentType, gatewayUnreachableError(route.gateway, err), cors);
       }
       hub.count("failed");
-      return rpcErrorResponse(flavor, contentType, ConnectError.from(err), cors);
+      return rpcErrorResponse(flavor, contentType, toTunnelError(err), cors);
     } finally {
       for (const s of [request.signal, signal]) s?.removeEventListener("abort", onAbort);
     }
@@ -130,7 +131,7 @@ export function isGatewayUnreachable(err: unknown, client: TunnelClientLike): bo
   // The client reports a lost socket under a call as "tunnel socket lost": that call may
   // have reached the backend, so it must not be replayed.
   return (
-    err instanceof ConnectError &&
+    isRpcError(err) &&
     err.code === Code.Unavailable &&
     client.status !== "connected" &&
     !/^tunnel socket lost/.test(err.rawMessage)

@@ -3,11 +3,10 @@
  * the request's protocol, so a failure in the worker or the tunnel surfaces as a proper
  * Connect code (e.g. `unavailable`) rather than a bare "Failed to fetch". Pure.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, endStreamFlag, endStreamToJson, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { Code, codeName } from "../code.js";
+import { TunnelError, type RpcErrorLike } from "../errors.js";
 import { addCorsHeaders, type CorsContext } from "./headers.js";
+import { codeToHttpStatus, endStreamEnvelope, errorToJsonBytes, setTrailerStatus } from "./rpc-error-wire.js";
 
 /** Which RPC protocol a request speaks, judged by its content type (and Connect GET). */
 export type RpcFlavor = "connect-unary" | "connect-stream" | "grpc-web" | "grpc" | "other";
@@ -32,7 +31,7 @@ export function rpcFlavor(contentType: string | null, connectGet = false): RpcFl
 export function rpcErrorResponse(
   flavor: RpcFlavor,
   requestContentType: string | null,
-  error: ConnectError,
+  error: RpcErrorLike,
   cors?: CorsContext,
 ): Response {
   const headers = new Headers();
@@ -42,14 +41,12 @@ export function rpcErrorResponse(
     case "connect-unary":
       status = codeToHttpStatus(error.code);
       headers.set("content-type", "application/json");
-      body = new Uint8Array(errorToJsonBytes(error, undefined));
+      body = errorToJsonBytes(error);
       break;
-    case "connect-stream": {
+    case "connect-stream":
       headers.set("content-type", requestContentType ?? "application/connect+proto");
-      const json = JSON.stringify(endStreamToJson(new Headers(), error, undefined));
-      body = encodeEnvelope(endStreamFlag, new TextEncoder().encode(json));
+      body = endStreamEnvelope(error);
       break;
-    }
     case "grpc-web":
     case "grpc":
       headers.set("content-type", requestContentType ?? `application/${flavor}+proto`);
@@ -58,20 +55,18 @@ export function rpcErrorResponse(
     default:
       status = codeToHttpStatus(error.code);
       headers.set("content-type", "text/plain; charset=utf-8");
-      body = `${Code[error.code] ?? "error"}: ${error.rawMessage}`;
+      body = `${codeName(error.code) ?? "error"}: ${error.rawMessage}`;
   }
   if (cors) addCorsHeaders(headers, cors);
   return new Response(body, { status, headers });
 }
 
 /** The error for a call the worker could not carry because the gateway is unreachable. */
-export function gatewayUnreachableError(gateway: string, cause?: unknown): ConnectError {
+export function gatewayUnreachableError(gateway: string, cause?: unknown): TunnelError {
   const why = cause instanceof Error && cause.message ? ` (${cause.message})` : "";
-  return new ConnectError(
+  return new TunnelError(
     `swtunnel: the gateway ${gateway} could not be reached${why}; check that it runs and that this origin is allowed`,
     Code.Unavailable,
-    undefined,
-    undefined,
-    cause,
+    { cause },
   );
 }

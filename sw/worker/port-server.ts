@@ -2,8 +2,8 @@
  * Serves page-sdk calls over a MessagePort (see port-protocol.ts): each `start` becomes
  * one tunnel stream through the worker's shared client for the gateway.
  */
-import { ConnectError } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { codeToString } from "../code.js";
+import { toTunnelError } from "../errors.js";
 import { ChunkQueue } from "./chunk-queue.js";
 import type { TunnelPool } from "./pool.js";
 import {
@@ -110,7 +110,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
     } catch (err) {
       if (call.abort.signal.aborted) return; // The page cancelled; it expects nothing more.
       options.hub.count("failed");
-      const error = ConnectError.from(err);
+      const error = toTunnelError(err);
       post({ type: "error", id: msg.id, code: codeToString(error.code), message: error.rawMessage });
     } finally {
       call.body?.fail(new Error("call ended"));

@@ -176,9 +176,11 @@ describe("gateway restart", () => {
       await gw.close(0);
       const err = await pending.then(
         () => undefined,
-        (e: unknown) => ConnectError.from(e),
+        (e: unknown) => e,
       );
-      expect(err?.code).toBe(Code.Unavailable);
+      // A real ConnectError (createUniversalClient converts the tunnel's TunnelError), not only a look-alike.
+      expect(Object.getPrototypeOf(err)).toBe(ConnectError.prototype);
+      expect((err as ConnectError).code).toBe(Code.Unavailable);
       gw = await createGateway({ upstream: own.url, port, logLevel: "silent" });
       let text: string | undefined;
       for (let i = 0; i < 50 && text === undefined; i++) {
