@@ -5,15 +5,12 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
-import { createTransport as createConnectTransport } from "@connectrpc/connect/protocol-connect";
-import { createTransport as createGrpcTransport } from "@connectrpc/connect/protocol-grpc";
-import { createTransport as createGrpcWebTransport } from "@connectrpc/connect/protocol-grpc-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 import { BidiRequestSchema, ClientStreamRequestSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway } from "../../server/index.js";
-import { createTunnelClient, createUniversalClient, type TunnelClient } from "../../sw/tunnel.js";
+import { createTransportOverTunnel, createTunnelClient, type TunnelClient } from "../../sw/tunnel.js";
 
 let backend: Backend;
 let gateway: Gateway;
@@ -31,25 +28,10 @@ afterAll(async () => {
   await backend?.close();
 });
 
-function transportOptions() {
-  return {
-    httpClient: createUniversalClient(tunnel),
-    // The origin is ignored: the gateway has one upstream.
-    baseUrl: "https://ignored.example",
-    useBinaryFormat: true,
-    interceptors: [],
-    acceptCompression: [],
-    sendCompression: null,
-    compressMinBytes: 1024,
-    readMaxBytes: 0xffffffff,
-    writeMaxBytes: 0xffffffff,
-  };
-}
-
 const transports: Array<[string, () => Transport]> = [
-  ["grpc", () => createGrpcTransport(transportOptions())],
-  ["connect", () => createConnectTransport(transportOptions())],
-  ["grpc-web", () => createGrpcWebTransport(transportOptions())],
+  ["grpc", () => createTransportOverTunnel({ client: tunnel, protocol: "grpc" })],
+  ["connect", () => createTransportOverTunnel({ client: tunnel, protocol: "connect" })],
+  ["grpc-web", () => createTransportOverTunnel({ client: tunnel, protocol: "grpc-web" })],
 ];
 
 describe.each(transports)("Connect-ES %s transport over the tunnel", (name, make) => {
@@ -98,7 +80,7 @@ describe.each(transports)("Connect-ES %s transport over the tunnel", (name, make
 describe("streams only gRPC over HTTP/2 can carry", () => {
   let client: Client<typeof TestService>;
   beforeAll(() => {
-    client = createClient(TestService, createGrpcTransport(transportOptions()));
+    client = createClient(TestService, createTransportOverTunnel({ client: tunnel }));
   });
 
   it("client streaming", async () => {
@@ -166,7 +148,7 @@ describe("gateway restart", () => {
     const port = gw.address.port;
     const t = createTunnelClient({ url: gw.tunnelUrl, WebSocket, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
     try {
-      const client = createClient(TestService, createGrpcTransport({ ...transportOptions(), httpClient: createUniversalClient(t) }));
+      const client = createClient(TestService, createTransportOverTunnel({ client: t }));
       const stream = client.serverStream({ count: 1000, size: 10, intervalMs: 20 });
       const it = stream[Symbol.asyncIterator]();
       expect((await it.next()).done).toBe(false);

@@ -2,19 +2,16 @@
  * Shared set-up of the tunnel acceptance tests: a real backend (grpc-js or connect-node), a
  * real gateway in front of it, a Node tunnel client, and Connect-ES's own protocol
  * transports (`createTransport` of protocol-grpc, -grpc-web, -connect) over
- * createUniversalClient. Same transport options as test/client/over-gateway.test.ts, with
+ * createUniversalClient (createTransportOverTunnel), with
  * the protocol, the format and the tunnel client as parameters.
  */
 import { readFileSync } from "node:fs";
 import { ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
-import { createTransport as createConnectTransport } from "@connectrpc/connect/protocol-connect";
-import { createTransport as createGrpcTransport } from "@connectrpc/connect/protocol-grpc";
-import { createTransport as createGrpcWebTransport } from "@connectrpc/connect/protocol-grpc-web";
 import { WebSocket } from "ws";
 import { startConnectBackend, startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../server/index.js";
-import { createTunnelClient, createUniversalClient, type TunnelClient, type TunnelClientOptions } from "../../sw/tunnel.js";
+import { createTransportOverTunnel, createTunnelClient, type TunnelClient, type TunnelClientOptions } from "../../sw/tunnel.js";
 
 export const descriptors = readFileSync(new URL("../../demo/gen/descriptors.binpb", import.meta.url));
 
@@ -50,27 +47,11 @@ export function tunnelClient(gateway: Gateway, options: Partial<TunnelClientOpti
 
 /** A Connect-ES transport of `protocol` over the tunnel client `tunnel`. */
 export function transport(protocol: ClientProtocol, tunnel: TunnelClient): Transport {
-  const options = {
-    httpClient: createUniversalClient(tunnel),
-    // The origin is ignored: the gateway has one upstream.
-    baseUrl: "https://ignored.example",
+  return createTransportOverTunnel({
+    client: tunnel,
+    protocol: protocol === "connect-json" ? "connect" : protocol,
     useBinaryFormat: protocol !== "connect-json",
-    interceptors: [],
-    acceptCompression: [],
-    sendCompression: null,
-    compressMinBytes: 1024,
-    readMaxBytes: 0xffffffff,
-    writeMaxBytes: 0xffffffff,
-  };
-  switch (protocol) {
-    case "grpc":
-      return createGrpcTransport(options);
-    case "grpc-web":
-      return createGrpcWebTransport(options);
-    case "connect":
-    case "connect-json":
-      return createConnectTransport(options);
-  }
+  });
 }
 
 export function testClient(protocol: ClientProtocol, tunnel: TunnelClient): Client<typeof TestService> {

@@ -1,0 +1,61 @@
+/**
+ * A Connect-ES `Transport` over the tunnel, for Node (and any code that holds a
+ * TunnelClient). It is Connect-ES's own protocol code (`createTransport` of
+ * `@connectrpc/connect/protocol-grpc`, `-grpc-web`, `-connect`) with the tunnel as its
+ * HTTP client, so it behaves exactly like the transports of `@connectrpc/connect-node`.
+ * Not used by the worker bundle.
+ */
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import type { Compression } from "@connectrpc/connect/protocol";
+import { createTransport as createConnectProtocolTransport } from "@connectrpc/connect/protocol-connect";
+import { createTransport as createGrpcProtocolTransport } from "@connectrpc/connect/protocol-grpc";
+import { createTransport as createGrpcWebProtocolTransport } from "@connectrpc/connect/protocol-grpc-web";
+import { createUniversalClient } from "./connect-client.js";
+import type { TunnelClient } from "./types.js";
+
+/** Options of {@link createTransportOverTunnel}. */
+export interface TransportOverTunnelOptions {
+  /** The tunnel client carrying the calls. */
+  client: TunnelClient;
+  /** RPC protocol spoken through the tunnel; the gateway adapts it to the upstream. Default "grpc". */
+  protocol?: "grpc" | "grpc-web" | "connect";
+  /** Binary (protobuf) messages rather than JSON. Default true. */
+  useBinaryFormat?: boolean;
+  /** Path prefix of the service URLs; the origin is ignored (the gateway has one upstream). Default "/". */
+  baseUrl?: string;
+  interceptors?: Interceptor[];
+  acceptCompression?: Compression[];
+  sendCompression?: Compression | null;
+  /** Default 1024. */
+  compressMinBytes?: number;
+  /** Largest message read; default 4 GiB - 1 (the gateway enforces its own limit). */
+  readMaxBytes?: number;
+  /** Largest message written; default 4 GiB - 1. */
+  writeMaxBytes?: number;
+  defaultTimeoutMs?: number;
+}
+
+/** A Connect `Transport` whose calls travel through `options.client`. */
+export function createTransportOverTunnel(options: TransportOverTunnelOptions): Transport {
+  const base = new URL(options.baseUrl ?? "/", "http://tunnel.invalid");
+  const common = {
+    httpClient: createUniversalClient(options.client),
+    baseUrl: base.href,
+    useBinaryFormat: options.useBinaryFormat ?? true,
+    interceptors: options.interceptors ?? [],
+    acceptCompression: options.acceptCompression ?? [],
+    sendCompression: options.sendCompression ?? null,
+    compressMinBytes: options.compressMinBytes ?? 1024,
+    readMaxBytes: options.readMaxBytes ?? 0xffffffff,
+    writeMaxBytes: options.writeMaxBytes ?? 0xffffffff,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+  };
+  switch (options.protocol ?? "grpc") {
+    case "grpc":
+      return createGrpcProtocolTransport(common);
+    case "grpc-web":
+      return createGrpcWebProtocolTransport(common);
+    case "connect":
+      return createConnectProtocolTransport(common);
+  }
+}
