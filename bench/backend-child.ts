@@ -5,7 +5,7 @@
  * (the browser's direct paths), and a raw WebSocket echo server (the floor).
  */
 import http2 from "node:http2";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import {
@@ -90,21 +90,43 @@ async function startH2Tls(tls: { key: string; cert: string }): Promise<string> {
   return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** Echoes every binary message back unchanged. */
+/**
+ * Echoes every WebSocket binary message back unchanged, and on the same port the body of
+ * every HTTP POST (with CORS): the floors of the WebSocket and of the fetch paths.
+ */
 async function startEcho(): Promise<string> {
-  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 64 << 20 });
+  const server = createServer((req, res) => {
+    res.setHeader("access-control-allow-origin", "*");
+    res.setHeader("access-control-allow-headers", "*");
+    res.setHeader("access-control-max-age", "7200");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 64 << 20 });
   wss.on("connection", (socket) => {
     socket.on("message", (data, isBinary) => socket.send(data, { binary: isBinary }));
   });
-  await new Promise<void>((resolve) => wss.once("listening", resolve));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   closers.push(
     () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
-        wss.close(() => resolve());
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
       }),
   );
-  return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  return `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 function stop(): Promise<void> {

@@ -55,7 +55,7 @@ export interface BrowserResults {
 /** Base URL the tunnel paths call; the worker carries it (it resolves nowhere, so a missed interception fails loudly). */
 export const tunnelApiBase = "https://api.swtunnel.invalid";
 
-const allPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "page-sdk", "ws-echo"];
+const allPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "page-sdk", "ws-echo", "fetch-echo"];
 const streamPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "page-sdk"];
 const bidiPaths: PathName[] = ["page-sdk", "ws-echo"];
 

@@ -52,11 +52,13 @@ export async function main(argv: string[]): Promise<number> {
 
   const plan: BrowserPlan = quick
     ? { reps, sequentialCalls: 2048, concurrentCalls: 1024, inflight: [1, 16, 64, 256], streamBigCount: 128, streamSmallCount: 10_000, bigBytes: 4 << 20, bigRounds: 2, bidiRounds: 1024, warmup: 100 }
-    : { reps, sequentialCalls: 8192, concurrentCalls: 4096, inflight: [1, 16, 64, 256], streamBigCount: 512, streamSmallCount: 50_000, bigBytes: 4 << 20, bigRounds: 4, bidiRounds: 4096, warmup: 200 };
+    : { reps, sequentialCalls: 8192, concurrentCalls: 2048, inflight: [1, 16, 64, 256], streamBigCount: 256, streamSmallCount: 20_000, bigBytes: 4 << 20, bigRounds: 4, bidiRounds: 2048, warmup: 200 };
   const gatewayCalls = quick ? 5_000 : 20_000;
   const gatewayInflight = 64;
+  const gatewaySequentialCalls = quick ? 1_000 : 4_000;
   const socketCounts = [1000, 10_000];
 
+  const startedAt = Date.now();
   const command = `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`;
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -64,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     quick,
     reps,
     machine: await machineInfo(),
-    plan: { browser: plan, gatewayCalls, gatewayInflight, socketCounts },
+    plan: { browser: plan, gatewayCalls, gatewayInflight, gatewaySequentialCalls, socketCounts },
   };
   log(`${command}: ${reps} runs of each measurement${quick ? " (quick)" : ""}`);
 
@@ -120,29 +122,35 @@ export async function main(argv: string[]): Promise<number> {
       const tunnel = tunnelTransport(tunnelUrl);
       const direct = directTransport(need(urls.grpc));
       const runs: { tunnel: GatewayRun[]; direct: GatewayRun[] } = { tunnel: [], direct: [] };
+      const sequentialUs: { tunnel: number[]; direct: number[] } = { tunnel: [], direct: [] };
       for (let rep = 1; rep <= reps; rep++) {
         for (const which of ["direct", "tunnel"] as const) {
-          const run = await measureCalls(which === "tunnel" ? tunnel.transport : direct, gatewayCalls, gatewayInflight, {
-            backend,
-            gateway: which === "tunnel" ? gateway : undefined,
-          });
+          const transport = which === "tunnel" ? tunnel.transport : direct;
+          const processes = { backend, gateway: which === "tunnel" ? gateway : undefined };
+          const name = which === "tunnel" ? "tunnel client -> gateway" : "direct HTTP/2 client   ";
+          const run = await measureCalls(transport, gatewayCalls, gatewayInflight, processes);
           runs[which].push(run);
           log(
-            `gateway bench ${which === "tunnel" ? "tunnel client -> gateway" : "direct HTTP/2 client   "} run ${rep}/${reps}: ` +
+            `gateway bench ${name} ${gatewayInflight} in flight run ${rep}/${reps}: ` +
               `${run.callsPerSec.toFixed(0)} calls/s, CPU/call: gateway ${run.gatewayCpuUsPerCall.toFixed(1)} µs, ` +
               `backend ${run.backendCpuUsPerCall.toFixed(1)} µs, client ${run.clientCpuUsPerCall.toFixed(1)} µs`,
           );
+          // One call at a time: the Node-side round trip, to set against the browser figures.
+          const seq = await measureCalls(transport, gatewaySequentialCalls, 1, processes);
+          sequentialUs[which].push(1e6 / seq.callsPerSec);
+          log(`gateway bench ${name} sequential run ${rep}/${reps}: ${(1e6 / seq.callsPerSec).toFixed(1)} µs/call`);
         }
       }
       tunnel.close();
       await gateway.stop();
-      const sum = (list: GatewayRun[]) => ({
+      const sum = (list: GatewayRun[], seq: number[]) => ({
         callsPerSec: summarize(list.map((r) => r.callsPerSec)),
         gatewayCpuUsPerCall: summarize(list.map((r) => r.gatewayCpuUsPerCall)),
         backendCpuUsPerCall: summarize(list.map((r) => r.backendCpuUsPerCall)),
         clientCpuUsPerCall: summarize(list.map((r) => r.clientCpuUsPerCall)),
+        sequentialUsPerCall: summarize(seq),
       });
-      results.gateway = { tunnel: sum(runs.tunnel), direct: sum(runs.direct) };
+      results.gateway = { tunnel: sum(runs.tunnel, sequentialUs.tunnel), direct: sum(runs.direct, sequentialUs.direct) };
     }
 
     if (only.has("sockets")) {
@@ -177,6 +185,7 @@ export async function main(argv: string[]): Promise<number> {
     await Promise.allSettled(children.map((c) => c.stop()));
   }
 
+  results.durationSeconds = Math.round((Date.now() - startedAt) / 1000);
   results.targets = evaluateTargets(results);
   const json = JSON.stringify(results, null, 2);
   await mkdir(fromRoot("bench-results"), { recursive: true });

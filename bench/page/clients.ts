@@ -101,6 +101,26 @@ export async function wsEchoBenchClient(url: string): Promise<BenchClient> {
   };
 }
 
+/**
+ * A BenchClient doing one plain fetch POST per "call" with the bytes a hello call carries,
+ * to an HTTP/1.1 echo: what any fetch costs in this browser, with no RPC library at all.
+ */
+export function fetchEchoBenchClient(url: string): BenchClient {
+  const roundTrip = async (bytes: Uint8Array): Promise<ArrayBuffer> => {
+    const response = await fetch(url, { method: "POST", body: bytes as Uint8Array<ArrayBuffer>, headers: { "content-type": "application/octet-stream" } });
+    return response.arrayBuffer();
+  };
+  return {
+    async hello(name) {
+      const data = await roundTrip(toBinary(HelloRequestSchema, create(HelloRequestSchema, { name })));
+      if (fromBinary(HelloRequestSchema, new Uint8Array(data)).name !== name) throw new Error("echo mismatch");
+    },
+    async big(payloadBytes) {
+      return (await roundTrip(new Uint8Array(payloadBytes))).byteLength;
+    },
+  };
+}
+
 /** An async iterable fed by push(), ended by end(). */
 function pushable<T>(): { push(value: T): void; end(): void; iterable: AsyncIterable<T> } {
   const queue: T[] = [];

@@ -5,7 +5,7 @@
  */
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { createTunnelTransport, registerTunnel } from "../../page-sdk/index.js";
-import { connectBenchClient, wsEchoBenchClient } from "./clients.js";
+import { connectBenchClient, fetchEchoBenchClient, wsEchoBenchClient } from "./clients.js";
 import type { PageConfig, PathName } from "./types.js";
 import { bidiPingPong, bigRoundTrip, concurrent, sequential, stream, type BenchClient } from "./workloads.js";
 
@@ -42,6 +42,9 @@ async function client(path: PathName): Promise<BenchClient> {
       break;
     case "ws-echo":
       made = await wsEchoBenchClient(need(config.echoUrl, "echoUrl"));
+      break;
+    case "fetch-echo":
+      made = fetchEchoBenchClient(need(config.echoUrl, "echoUrl").replace(/^ws/, "http"));
       break;
   }
   clients.set(path, made);

@@ -1,7 +1,7 @@
 /** Types shared by the benchmark page and the Node side that drives it. */
 
 /** The ways the page can reach the backend. */
-export type PathName = "direct-h1" | "direct-h2" | "tunnel-fetch" | "page-sdk" | "ws-echo";
+export type PathName = "direct-h1" | "direct-h2" | "tunnel-fetch" | "page-sdk" | "ws-echo" | "fetch-echo";
 
 /** Where each path goes; only the paths used on a page need to be set. */
 export interface PageConfig {
@@ -9,7 +9,7 @@ export interface PageConfig {
   h1Url?: string;
   /** Connect backend over HTTP/2 + TLS, e.g. https://127.0.0.1:1235 */
   h2Url?: string;
-  /** The raw WebSocket echo server, ws://... */
+  /** The raw WebSocket echo server, ws://... (the same port echoes HTTP POST bodies). */
   echoUrl?: string;
   /** Register the ready-made tunnel worker with these options (registerTunnel). */
   tunnel?: { scriptUrl: string; gateway: string; match: string[] };
