@@ -193,7 +193,7 @@ export class UpstreamPool {
     stream.once("close", () => req.signal.removeEventListener("abort", onAbort));
     void pumpBody(req.body, stream);
 
-    let trailers: HeaderList = [];
+    let trailers: HeaderList | undefined;
     stream.once("trailers", (t: IncomingHttpHeaders) => {
       trailers = fromHttp2Headers(t);
     });
@@ -213,8 +213,8 @@ export class UpstreamPool {
     const status = Number(head.headers[HTTP2_HEADER_STATUS]);
     const path = req.path;
     // A trailers-only response: the tunnel ends the stream on its HEADERS frame.
-    const body = head.endStream ? (stream.resume(), EMPTY_BODY) : readBody(stream, session, req.signal, path);
-    return { status, headers: fromHttp2Headers(head.headers), body, trailers: () => trailers };
+    const body = head.endStream ? (stream.resume(), EMPTY_BODY) : readBody(stream, session, req.signal, path, () => trailers !== undefined);
+    return { status, headers: fromHttp2Headers(head.headers), body, trailers: () => trailers ?? [] };
   }
 }
 
@@ -237,7 +237,13 @@ async function pumpBody(body: AsyncIterable<Uint8Array>, stream: ClientHttp2Stre
 }
 
 /** The response body, read only when pulled; upstream resets become UpstreamError. */
-async function* readBody(stream: ClientHttp2Stream, session: ClientHttp2Session, signal: AbortSignal, path: string): AsyncGenerator<Uint8Array> {
+async function* readBody(
+  stream: ClientHttp2Stream,
+  session: ClientHttp2Session,
+  signal: AbortSignal,
+  path: string,
+  gotTrailers: () => boolean,
+): AsyncGenerator<Uint8Array> {
   let ended = false;
   try {
     for await (const chunk of stream) yield chunk as Uint8Array;
@@ -249,8 +255,10 @@ async function* readBody(stream: ClientHttp2Stream, session: ClientHttp2Session,
     // Stopped early (reset, limit, socket lost): cancel upstream so the backend stops.
     if (!ended && !stream.closed) stream.close(NGHTTP2_CANCEL);
   }
-  // node emits 'trailers' on a later tick than the body's end; let it arrive.
-  await new Promise((resolve) => setImmediate(resolve));
+  // A body ended by trailers: node emitted 'trailers' (a nextTick queued when the trailing
+  // HEADERS were read) before the end. A body ended by END_STREAM on DATA has none, but a
+  // reset may be on its way: give it one event-loop turn to arrive.
+  if (!gotTrailers()) await new Promise((resolve) => setImmediate(resolve));
   if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
     throw upstreamErrorFromReset(stream.rstCode, path, session.destroyed);
   }
