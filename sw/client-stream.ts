@@ -91,6 +91,12 @@ export class ClientStream {
     return this.inTable;
   }
 
+  /** True once `cancel()` would do nothing: out of the table, request side closed, outcome final. */
+  get done(): boolean {
+    if (this.inTable || this.pumping || this.state.request !== "closed") return false;
+    return this.headDelivered ? this.bodyEnded || this.bodyError !== null || this.bodyReturned : this.finished;
+  }
+
   /** Sends the request HEADERS and starts the body pump. */
   start(): void {
     const endStream = this.init.source.emptyKnown;

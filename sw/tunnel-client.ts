@@ -5,7 +5,7 @@
  * with jitter while the gateway cannot be reached.
  */
 import { Code } from "./code.js";
-import { ErrorCode, encodeFrame, type HeaderList } from "../protocol/index.js";
+import { ErrorCode, checkRequestHead, type HeaderList } from "../protocol/index.js";
 import { BodySource } from "./body-source.js";
 import type { ClientStream, StreamInit } from "./client-stream.js";
 import { TunnelError, canceledError, unreachableError } from "./errors.js";
@@ -48,6 +48,11 @@ class Call implements StreamInit {
     private readonly resolve: (response: TunnelResponse) => void,
     private readonly reject: (error: TunnelError) => void,
   ) {}
+
+  /** The caller has its answer (a response head or an error). */
+  get isSettled(): boolean {
+    return this.settled;
+  }
 
   onHead(response: TunnelResponse): void {
     this.source.accepted();
@@ -131,7 +136,7 @@ class Client implements TunnelClient {
     const headers = toHeaderList(req.headers);
     try {
       // Validate once here so that a bad request never takes a stream id.
-      encodeFrame({ kind: "request-headers", streamId: 1, endStream: true, method: req.method, path: req.path, headers });
+      checkRequestHead(req.method, req.path, headers);
     } catch (e) {
       return Promise.reject(new TunnelError(`invalid tunnel request: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument));
     }
@@ -157,6 +162,9 @@ class Client implements TunnelClient {
   }
 
   private abort(call: Call): void {
+    // Connect aborts every call's signal once the call is over: do nothing (and build no
+    // error, whose stack trace is costly) for a call that has already ended.
+    if (call.stream ? call.stream.done : call.isSettled) return;
     const error = canceledError("the call was aborted");
     if (call.stream) {
       call.stream.cancel(error);
