@@ -19,7 +19,7 @@ import {
   type Settings,
 } from "./constants.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
-import { decodeHeaderBlock, decodeText, encodedHeaderBlock, writeHeaderBlock, type HeaderList } from "./headers.js";
+import { checkHeaderList, decodeHeaderBlock, decodeText, encodedHeaderBlock, writeHeaderBlock, type HeaderList } from "./headers.js";
 
 /** Which end sent a frame: HEADERS are shaped differently each way. */
 export type Peer = "client" | "server";
@@ -147,6 +147,22 @@ function checkStreamId(id: number, zero: boolean): void {
   }
 }
 
+function checkRequestLine(method: string, path: string): void {
+  if (!METHOD.test(method)) throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `invalid method ${JSON.stringify(method)}`);
+  if (!PATH.test(path) || path.length > 0xffff) {
+    throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `invalid path ${JSON.stringify(path.slice(0, 64))}`);
+  }
+}
+
+/**
+ * Throws the ProtocolError that encoding a request HEADERS frame with this head would
+ * throw, without encoding it.
+ */
+export function checkRequestHead(method: string, path: string, headers: HeaderList): void {
+  checkRequestLine(method, path);
+  checkHeaderList(headers);
+}
+
 /** Encodes one frame into the bytes of one WebSocket binary message. */
 export function encodeFrame(frame: Frame): Uint8Array {
   switch (frame.kind) {
@@ -158,10 +174,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
     }
     case "request-headers": {
       checkStreamId(frame.streamId, false);
-      if (!METHOD.test(frame.method)) throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `invalid method ${JSON.stringify(frame.method)}`);
-      if (!PATH.test(frame.path) || frame.path.length > 0xffff) {
-        throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `invalid path ${JSON.stringify(frame.path.slice(0, 64))}`);
-      }
+      checkRequestLine(frame.method, frame.path);
       const block = encodedHeaderBlock(frame.headers);
       const size = 1 + frame.method.length + 2 + frame.path.length + block.size;
       const { bytes, view } = header(FrameType.HEADERS, frame.endStream ? Flags.END_STREAM : 0, frame.streamId, size);

@@ -33,19 +33,29 @@ export function isValidHeaderValue(value: string): boolean {
   return !BAD_VALUE.test(value);
 }
 
-/** Bytes the encoded block will take; used to size buffers and to enforce limits. */
-export function encodedHeaderBlock(headers: HeaderList): { size: number; parts: Uint8Array[] } {
+/**
+ * Throws the ProtocolError that encoding `headers` would throw, without encoding them.
+ */
+export function checkHeaderList(headers: HeaderList): void {
   if (headers.length > 0xffff) {
     throw new ProtocolError(ErrorCode.HEADER_BLOCK_TOO_LARGE, `header block has ${headers.length} entries, at most 65535 fit`);
   }
-  const parts: Uint8Array[] = [];
-  let size = 2;
   for (const [name, value] of headers) {
     if (!isValidHeaderName(name)) throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `invalid header name ${JSON.stringify(name)}`);
     if (!isValidHeaderValue(value)) throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `invalid value for header ${name}`);
+    // A valid name is ASCII: its length is its byte length.
+    if (name.length > 0xffff) throw new ProtocolError(ErrorCode.HEADER_BLOCK_TOO_LARGE, `header name longer than 65535 bytes`);
+  }
+}
+
+/** Bytes the encoded block will take; used to size buffers and to enforce limits. */
+export function encodedHeaderBlock(headers: HeaderList): { size: number; parts: Uint8Array[] } {
+  checkHeaderList(headers);
+  const parts: Uint8Array[] = [];
+  let size = 2;
+  for (const [name, value] of headers) {
     const n = encoder.encode(name);
     const v = encoder.encode(value);
-    if (n.length > 0xffff) throw new ProtocolError(ErrorCode.HEADER_BLOCK_TOO_LARGE, `header name longer than 65535 bytes`);
     parts.push(n, v);
     size += 2 + n.length + 4 + v.length;
   }
