@@ -33,7 +33,8 @@ function log(line: string): void {
 /** Runs the benchmark; resolves with the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    // Tolerate the "--" that separates npm's own arguments when it is passed through.
+    args: argv[0] === "--" ? argv.slice(1) : argv,
     options: {
       quick: { type: "boolean", default: false },
       json: { type: "string" },

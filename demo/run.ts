@@ -39,7 +39,8 @@ interface SequentialRun {
 /** Runs the demo; resolves with the process exit code. */
 export async function main(argv: string[], io: DemoIo = defaultIo): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    // Tolerate the "--" that separates npm's own arguments when it is passed through.
+    args: argv[0] === "--" ? argv.slice(1) : argv,
     options: {
       headless: { type: "boolean", default: false },
       calls: { type: "string", default: "8192" },
