@@ -69,7 +69,9 @@ if (needed.length > 0) {
 step("building");
 mustRun("npm", ["run", "build", "--silent"], "build");
 
-// 5. The task itself.
+// 5. The task itself. Ctrl-C reaches the child too (same process group); we wait for it
+//    to stop cleanly and exit with its code instead of dying first with 130.
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
 if (task === "test") {
   step("unit and integration tests (vitest)");
   mustRun("npx", ["vitest", "run", ...args], "vitest");
