@@ -3,7 +3,7 @@
 // that each one does its own set-up on a fresh machine: a supported Node, dependencies,
 // Debian's Chromium (and nginx for the proxy test), the build. Plain Node, no
 // dependencies, so it runs before `npm ci` has.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -69,15 +69,16 @@ if (needed.length > 0) {
 step("building");
 mustRun("npm", ["run", "build", "--silent"], "build");
 
-// 5. The task itself. Ctrl-C reaches the child too (same process group); we wait for it
-//    to stop cleanly and exit with its code instead of dying first with 130.
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
+// 5. The task itself.
 if (task === "test") {
   step("unit and integration tests (vitest)");
   mustRun("npx", ["vitest", "run", ...args], "vitest");
   step("browser tests (playwright, Debian Chromium)");
   mustRun("npx", ["playwright", "test"], "playwright");
 } else {
-  step(`${task}`);
-  process.exit(run(process.execPath, [join(root, `dist/${task}/run.js`), ...args]));
+  step(task);
+  // Forward Ctrl-C / SIGTERM to the task and exit with its code once it stopped cleanly.
+  const child = spawn(process.execPath, [join(root, `dist/${task}/run.js`), ...args], { stdio: "inherit", cwd: root });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
