@@ -125,15 +125,14 @@ async function runHeadless(origin: string, calls: number, io: DemoIo): Promise<n
   }
 }
 
+/**
+ * Resolves on the first SIGINT or SIGTERM. The listeners stay: a repeated signal (Ctrl-C
+ * reaches both `npm run` and this process) must not kill the clean shutdown half-way.
+ */
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
-    const done = (): void => {
-      process.off("SIGINT", done);
-      process.off("SIGTERM", done);
-      resolve();
-    };
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
+    process.on("SIGINT", () => resolve());
+    process.on("SIGTERM", () => resolve());
   });
 }
 
