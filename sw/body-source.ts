@@ -19,6 +19,8 @@ export class BodySource {
   private takenBytes = 0;
   /** Taken bytes of an iterable body, kept for a replay; null once over MAX_REPLAY_BYTES or accepted. */
   private sent: Uint8Array[] | null = [];
+  /** The chunk {@link lookahead} last waited for. */
+  private lookedAhead: Uint8Array | null = null;
 
   private constructor(
     private readonly bytes: Uint8Array | null,
@@ -95,6 +97,23 @@ export class BodySource {
       else this.sent.push(out);
     }
     return out;
+  }
+
+  /**
+   * When the one chunk left is the last buffered one of an iterable and its end is not
+   * known yet, gives the iterable until the end of this event-loop turn to report the end,
+   * so that chunk's DATA frame can carry END_STREAM (Connect hands even a unary body over
+   * as an iterable, which reports its end a few microtasks after its one chunk). Once per
+   * chunk, Node only (where `setImmediate` marks the turn). True when it waited.
+   */
+  async lookahead(): Promise<boolean> {
+    const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+    const chunk = this.chunks[0];
+    if (!immediate || this.ended || this.chunks.length !== 1 || this.lookedAhead === chunk) return false;
+    this.lookedAhead = chunk!;
+    this.pulling ??= this.pull();
+    await Promise.race([this.pulling, new Promise<void>((resolve) => immediate(resolve))]);
+    return true;
   }
 
   /** Stops the caller's iterable (the call ended early). */

@@ -279,6 +279,10 @@ export class ClientStream {
           this.sendData(EMPTY, true);
           return;
         }
+        // Only when window is left after this chunk: the pump would pull the next one then
+        // anyway, so nothing is pulled earlier than without the lookahead. The windows and
+        // the stream may have changed meanwhile: look again.
+        if (chunk.length <= this.host.maxFramePayload && chunk.length < this.windowSize() && (await source.lookahead())) continue;
         const n = Math.min(chunk.length, this.host.maxFramePayload, this.windowSize());
         if (n === 0) continue;
         const data = source.take(n);
