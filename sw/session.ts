@@ -70,6 +70,8 @@ export class TunnelSession implements StreamHost {
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   private lastFrameAt = Date.now();
+  /** The socket is corked until the end of this event-loop turn (Node only). */
+  private corked = false;
   /** Set by a GOAWAY with an error code: why the streams still open will fail. */
   private goawayError: TunnelError | null = null;
 
@@ -192,7 +194,26 @@ export class TunnelSession implements StreamHost {
   private sendNow(frame: Frame): void {
     const ws = this.ws;
     if (!ws || ws.readyState !== OPEN) return;
+    this.corkForTurn(ws);
     ws.send(encodeFrame(frame));
+  }
+
+  /**
+   * Node with the `ws` package: corks its socket until the end of this event-loop turn, so
+   * a call's HEADERS and DATA leave in one write and reach the gateway in one read. `ws`
+   * keeps the net.Socket in `_socket`; browsers have none, and nothing happens there.
+   */
+  private corkForTurn(ws: WebSocketLike): void {
+    if (this.corked) return;
+    const socket = (ws as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+    const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+    if (typeof socket?.cork !== "function" || typeof socket.uncork !== "function" || !immediate) return;
+    this.corked = true;
+    socket.cork();
+    immediate(() => {
+      this.corked = false;
+      socket.uncork!();
+    });
   }
 
   private onOpen(): void {
