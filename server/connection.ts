@@ -4,7 +4,6 @@
  * rules of docs/PROTOCOL.md; socket errors end in GOAWAY + close, stream errors in
  * RST_STREAM, and nothing here affects other sockets.
  */
-import type { Duplex } from "node:stream";
 import type { WebSocket, RawData } from "ws";
 import {
   ErrorCode,
@@ -54,23 +53,12 @@ export class TunnelConnection implements StreamHost {
   private pingTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly onClosed: Array<() => void> = [];
-  /** The socket is corked until this event-loop turn's frames are all queued. */
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket?.uncork();
-  };
   streamsTotal = 0;
 
-  /**
-   * @param socket the socket under `ws`; when given, the frames sent during one event-loop
-   * turn go out in one write (e.g. a unary response's HEADERS and DATA: one syscall, not two).
-   */
   constructor(
     readonly ctx: GatewayContext,
     private readonly ws: WebSocket,
     readonly remote: string,
-    private readonly socket?: Duplex,
   ) {
     const o = ctx.options;
     this.limits = { maxFramePayload: o.maxFramePayload, maxHeaderBlockBytes: o.maxHeaderBlockBytes };
@@ -124,13 +112,6 @@ export class TunnelConnection implements StreamHost {
   send(frame: Frame): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
     const bytes = encodeFrame(frame);
-    if (this.socket && !this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      // Not nextTick: node delivers one upstream read as several callbacks, each with its
-      // own tick queue, and their frames should share a write too.
-      setImmediate(this.uncork);
-    }
     this.ws.send(bytes);
     const { metrics } = this.ctx;
     metrics.frames.inc({ kind: frame.kind, direction: "out" });

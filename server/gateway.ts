@@ -127,7 +127,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       accepted = true;
-      const conn = new TunnelConnection(ctx, ws, remote, socket);
+      const conn = new TunnelConnection(ctx, ws, remote);
       connections.add(conn);
       metrics.sockets.inc();
       metrics.socketsTotal.inc();
