@@ -27,7 +27,15 @@ export interface BrowserPlan {
   bigRounds: number;
   bidiRounds: number;
   warmup: number;
+  /** Only these workloads (a partial run for profiling one); default all. */
+  workloads?: BrowserWorkload[];
+  /** Only these paths; default all. */
+  paths?: PathName[];
 }
+
+/** The browser workloads, as `--workloads` names them. */
+export const browserWorkloads = ["sequential", "concurrent", "stream", "big", "bidi"] as const;
+export type BrowserWorkload = (typeof browserWorkloads)[number];
 
 /** Where the backends and the gateway listen. */
 export interface BrowserTargets {
@@ -117,23 +125,25 @@ export async function runBrowserBench(
       }
       return out;
     };
+    const wanted = (w: BrowserWorkload) => !plan.workloads || plan.workloads.includes(w);
+    const only = (paths: PathName[]) => (plan.paths ? paths.filter((p) => plan.paths!.includes(p)) : paths);
     const pick = <T>(runs: Partial<Record<PathName, T[]>>, field: (v: T) => number): PathSummaries => {
       const out: PathSummaries = {};
       for (const [path, values] of Object.entries(runs) as [PathName, T[]][]) out[path] = summarize(values.map(field));
       return out;
     };
 
-    const seq = await repeat(
+    const seq = !wanted("sequential") ? {} : await repeat(
       `sequential ${plan.sequentialCalls} calls`,
-      allPaths,
+      only(allPaths),
       (path) => call<SequentialResult>(path, "sequential", plan.sequentialCalls, plan.warmup),
       (v) => `${v.usPerCall.toFixed(1)} µs/call`,
     );
     const concurrency: BrowserResults["concurrency"] = {};
-    for (const inflight of plan.inflight) {
+    for (const inflight of wanted("concurrent") ? plan.inflight : []) {
       const runs = await repeat(
         `${inflight} in flight`,
-        allPaths,
+        only(allPaths),
         (path) => call<ConcurrentResult>(path, "concurrent", plan.concurrentCalls, inflight, plan.warmup),
         (v) => `${v.callsPerSec.toFixed(0)} calls/s, p50 ${v.p50Us.toFixed(0)} µs, p99 ${v.p99Us.toFixed(0)} µs`,
       );
@@ -146,25 +156,26 @@ export async function runBrowserBench(
     const streamOf = async (size: number, count: number, label: string) => {
       const runs = await repeat(
         `server stream ${label} x ${count}`,
-        streamPaths,
+        only(streamPaths),
         (path) => call<StreamResult>(path, "stream", size, count),
         (v) => `${v.mbPerSec.toFixed(1)} MB/s, ${v.msgsPerSec.toFixed(0)} msgs/s`,
       );
       return { mbPerSec: pick(runs, (v) => v.mbPerSec), msgsPerSec: pick(runs, (v) => v.msgsPerSec) };
     };
+    const none = { mbPerSec: {}, msgsPerSec: {} };
     const stream = {
-      "64KiB": await streamOf(64 << 10, plan.streamBigCount, "64 KiB"),
-      "100B": await streamOf(100, plan.streamSmallCount, "100 B"),
+      "64KiB": wanted("stream") ? await streamOf(64 << 10, plan.streamBigCount, "64 KiB") : none,
+      "100B": wanted("stream") ? await streamOf(100, plan.streamSmallCount, "100 B") : none,
     };
-    const big = await repeat(
+    const big = !wanted("big") ? {} : await repeat(
       `${plan.bigBytes >> 20} MiB round trip`,
-      allPaths,
+      only(allPaths),
       (path) => call<BigResult>(path, "bigRoundTrip", plan.bigBytes, plan.bigRounds),
       (v) => `${v.msPerRoundTrip.toFixed(1)} ms`,
     );
-    const bidi = await repeat(
+    const bidi = !wanted("bidi") ? {} : await repeat(
       `bidi ping-pong x ${plan.bidiRounds}`,
-      bidiPaths,
+      only(bidiPaths),
       (path) => call<PingPongResult>(path, "bidiPingPong", plan.bidiRounds, plan.warmup),
       (v) => `${v.usPerRoundTrip.toFixed(1)} µs/round trip`,
     );

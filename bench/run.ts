@@ -3,13 +3,18 @@
  * writes bench-results/latest.json, docs/BENCHMARKS.md and docs/bench.svg.
  *
  *   node dist/bench/run.js [--quick] [--json out.json] [--reps N] [--only browser,gateway,sockets,bundle]
+ *     [--workloads sequential,concurrent,stream,big,bidi] [--paths tunnel-fetch,direct-h1,...]
+ *
+ * `--workloads` / `--paths` make a partial browser run (to measure or profile one thing):
+ * it prints its figures and writes only the `--json` file, never latest.json or the docs.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { BackendRequest, BackendUrls } from "./backend-child.js";
-import { runBrowserBench, type BrowserPlan } from "./browser-bench.js";
+import { browserWorkloads, runBrowserBench, type BrowserPlan, type BrowserWorkload } from "./browser-bench.js";
+import type { PathName } from "./page/types.js";
 import { measureBundles } from "./bundle-size.js";
 import { startChild, type Child } from "./child.js";
 import { directTransport, measureCalls, tunnelTransport, type GatewayRun } from "./gateway-bench.js";
@@ -41,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       reps: { type: "string" },
       only: { type: "string" },
       "no-docs": { type: "boolean", default: false },
+      workloads: { type: "string" },
+      paths: { type: "string" },
     },
   });
   const quick = values.quick ?? false;
@@ -54,6 +61,12 @@ export async function main(argv: string[]): Promise<number> {
   const plan: BrowserPlan = quick
     ? { reps, sequentialCalls: 2048, concurrentCalls: 1024, inflight: [1, 16, 64, 256], streamBigCount: 128, streamSmallCount: 10_000, bigBytes: 4 << 20, bigRounds: 2, bidiRounds: 1024, warmup: 100 }
     : { reps, sequentialCalls: 8192, concurrentCalls: 2048, inflight: [1, 16, 64, 256], streamBigCount: 256, streamSmallCount: 20_000, bigBytes: 4 << 20, bigRounds: 4, bidiRounds: 2048, warmup: 200 };
+  const partial = values.workloads !== undefined || values.paths !== undefined;
+  if (values.workloads) {
+    plan.workloads = values.workloads.split(",") as BrowserWorkload[];
+    for (const w of plan.workloads) if (!browserWorkloads.includes(w)) throw new Error(`--workloads takes ${browserWorkloads.join(",")}; got ${w}`);
+  }
+  if (values.paths) plan.paths = values.paths.split(",") as PathName[];
   const gatewayCalls = quick ? 5_000 : 20_000;
   const gatewayInflight = 64;
   const gatewaySequentialCalls = quick ? 1_000 : 4_000;
@@ -187,6 +200,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   results.durationSeconds = Math.round((Date.now() - startedAt) / 1000);
+  if (partial) {
+    if (values.json) await writeFile(resolve(values.json), JSON.stringify(results, null, 2));
+    log(`partial run (--workloads/--paths): wrote ${values.json ?? "nothing"}`);
+    return 0;
+  }
   results.targets = evaluateTargets(results);
   const json = JSON.stringify(results, null, 2);
   await mkdir(fromRoot("bench-results"), { recursive: true });

@@ -53,6 +53,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ca: o.upstreamCa,
     insecure: o.upstreamInsecure,
     pingIntervalMs: o.upstreamPingIntervalMs,
+    // The gateway buffers at most as much of a response per stream as the client may.
+    streamWindow: o.streamWindow,
+    connectionWindow: Math.max(o.connectionWindow, o.streamWindow),
+    maxFrameSize: o.maxFramePayload,
     log,
     onSessionCount: (n) => metrics.upstreamSessions.set(n),
   });

@@ -31,6 +31,19 @@ export interface UpstreamPoolOptions {
   log?: Logger;
   /** Called with the number of open sessions whenever it changes. */
   onSessionCount?: (count: number) => void;
+  /**
+   * HTTP/2 receive window per upstream stream, bytes: how much of a response the backend
+   * may send ahead of the gateway's reading. Default 1 MiB. node's own default (64 KiB)
+   * caps a stream at one window per round trip to the backend.
+   */
+  streamWindow?: number;
+  /** HTTP/2 receive window per upstream session, bytes. Default 8 MiB. */
+  connectionWindow?: number;
+  /**
+   * Largest HTTP/2 DATA frame the backend may send, bytes (16384..16777215). Default 65536:
+   * each upstream chunk then fills a whole tunnel DATA frame rather than a quarter of one.
+   */
+  maxFrameSize?: number;
 }
 
 interface Entry {
@@ -90,8 +103,14 @@ export class UpstreamPool {
   }
 
   private connect(): Entry {
-    const { url, ca, insecure, pingIntervalMs = 30_000, log } = this.options;
-    const session = http2.connect(url, url.startsWith("https:") ? { ca, rejectUnauthorized: !insecure, ALPNProtocols: ["h2"] } : {});
+    const { url, ca, insecure, pingIntervalMs = 30_000, log, streamWindow = 1 << 20, connectionWindow = 8 << 20, maxFrameSize = 1 << 16 } = this.options;
+    const settings: http2.Settings = {
+      initialWindowSize: streamWindow,
+      maxFrameSize: Math.min(Math.max(maxFrameSize, 16_384), 16_777_215),
+    };
+    const session = http2.connect(url, url.startsWith("https:") ? { ca, rejectUnauthorized: !insecure, ALPNProtocols: ["h2"], settings } : { settings });
+    // The session window is not a SETTINGS value: it grows with a WINDOW_UPDATE on stream 0.
+    if (connectionWindow > 65_535) session.once("connect", () => session.destroyed || session.setLocalWindowSize(connectionWindow));
     const entry: Entry = { session, active: 0, connected: false, closed: false, ready: undefined as unknown as Promise<void> };
     entry.ready = new Promise<void>((resolve, reject) => {
       // Not 'connect': it fires before the backend's SETTINGS, while node still reports a

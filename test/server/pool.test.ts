@@ -190,6 +190,20 @@ describe("widening", () => {
   });
 });
 
+describe("receive windows towards the backend", () => {
+  it("announces the gateway's stream window and frame size, and widens the session window", async () => {
+    const backend = await startBackend(echo);
+    cleanups.push(() => backend.close());
+    const { client } = await gatewayFor(backend.url, { streamWindow: 3 << 20, connectionWindow: 5 << 20, maxFramePayload: 128 << 10 });
+    await expectEcho(client, 1);
+    const session = backend.sessions[0]!;
+    expect(session.remoteSettings.initialWindowSize).toBe(3 << 20);
+    expect(session.remoteSettings.maxFrameSize).toBe(128 << 10);
+    // What the backend may still send on the whole session: the widened window, less the echo.
+    await until(() => (session.state.remoteWindowSize ?? 0) > 4 << 20, "the session WINDOW_UPDATE");
+  });
+});
+
 describe("reconnect", () => {
   let backend: Backend;
   let gateway: Gateway;
