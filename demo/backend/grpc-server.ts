@@ -218,12 +218,55 @@ function serverStreamHandler(recorder: Recorder, fn: ServerStreamFn) {
   };
 }
 
+/**
+ * The request messages of a client-streaming or bidi call. Read through events, not the
+ * Readable async iterator: on Node 22 that iterator waits for the Duplex's 'close', which a
+ * grpc-js call emits only after the server ended its own side, so a bidi handler never saw
+ * the end of the requests. Pauses the call while 16 messages wait (back-pressure).
+ */
+async function* incoming(call: Readable): AsyncGenerator<never> {
+  const queue: never[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  call.on("data", (message: unknown) => {
+    queue.push(message as never);
+    if (queue.length >= 16) call.pause();
+    notify();
+  });
+  call.once("end", () => {
+    ended = true;
+    notify();
+  });
+  call.once("error", (err) => {
+    failure = err;
+    notify();
+  });
+  for (;;) {
+    if (queue.length > 0) {
+      const message = queue.shift()!;
+      if (queue.length < 8 && call.isPaused()) call.resume();
+      yield message;
+    } else if (failure !== undefined) {
+      throw failure;
+    } else if (ended) {
+      return;
+    } else {
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+}
+
 function clientStreamHandler(recorder: Recorder, fn: ClientStreamFn) {
   return (call: ReadableCall, callback: Callback): void => {
     const { ctx, trailers, finish } = prepare(call, recorder);
     // Destroying the readable on cancel ends the handler's for-await with an error.
     addAbortSignal(ctx.signal, call);
-    fn(call as AsyncIterable<never>, ctx).then(
+    fn(incoming(call), ctx).then(
       (res) => callback(null, res, trailers),
       (err: unknown) => callback(toGrpcError(err, trailers)),
     ).finally(finish);
@@ -235,7 +278,7 @@ function bidiHandler(recorder: Recorder, fn: BidiFn) {
     const { ctx, trailers, finish } = prepare(call, recorder);
     addAbortSignal(ctx.signal, call);
     try {
-      await writeAll(call, fn(call as AsyncIterable<never>, ctx), ctx.signal);
+      await writeAll(call, fn(incoming(call), ctx), ctx.signal);
       call.end(trailers);
     } catch (err) {
       if (!call.cancelled && !ctx.signal.aborted) call.emit("error", toGrpcError(err, trailers));
