@@ -1,8 +1,9 @@
 /**
  * A Connect `UniversalClientFn` whose I/O is the worker's MessagePort protocol
- * (sw/worker/port-protocol.ts): one port per call, request body as transferred
- * ArrayBuffers under the worker's credit, response body as an async iterable that
- * returns credit as Connect consumes it, trailers, abort -> cancel.
+ * (sw/worker/port-protocol.ts): all calls share one port (see port-mux.ts), the request
+ * body travels as transferred ArrayBuffers under the worker's credit (a body that is
+ * complete at once rides in the `start` message), the response body is an async
+ * iterable that returns credit as Connect consumes it, trailers, abort -> cancel.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalClientFn, UniversalClientRequest, UniversalClientResponse } from "@connectrpc/connect/protocol";
@@ -10,14 +11,15 @@ import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import type { HeaderList } from "../protocol/index.js";
 import { ChunkQueue } from "../sw/worker/chunk-queue.js";
 import {
+  CreditBatcher,
   CreditGate,
-  PORT_DEAD_AFTER_MS,
-  parseWorkerMessage,
+  PORT_WINDOW,
   splitChunk,
   toTransferable,
-  type PageMessage,
+  type StartMessage,
 } from "../sw/worker/port-protocol.js";
 import type { PortLike } from "../sw/worker/port-server.js";
+import { PortMux, type PortLink } from "./port-mux.js";
 
 /** Options of {@link createPortClient}. */
 export interface PortClientOptions {
@@ -27,22 +29,25 @@ export interface PortClientOptions {
   gateway?: string;
   /** Fail a call with `unavailable` after this long without any message from the worker. */
   deadAfterMs?: number;
+  /** Subscribes to "the page's worker changed": new calls then open a fresh port. */
+  onWorkerChange?: (listener: () => void) => void;
 }
 
+/**
+ * How many microtask hops a request body gets to finish before `start` is sent without
+ * it: Connect's unary and server-streaming bodies (a pipe of async generators over one
+ * message) finish well within this; a streaming body that waits for the app does not.
+ */
+const READ_AHEAD_HOPS = 64;
+
 export function createPortClient(options: PortClientOptions): UniversalClientFn {
-  const deadAfterMs = options.deadAfterMs ?? PORT_DEAD_AFTER_MS;
+  const mux = new PortMux(options);
   return async (req: UniversalClientRequest): Promise<UniversalClientResponse> => {
     if (req.signal?.aborted) throw abortError(req.signal);
-    const port = await options.openPort();
-    const id = 1;
-    const post = (m: PageMessage, transfer: Transferable[] = []) => port.postMessage(m, transfer);
-    const body = new ChunkQueue((n) => {
-      if (!done) post({ type: "credit", id, bytes: n });
-    });
+    const link = await mux.link();
     const gate = new CreditGate();
     const trailer = new Headers();
     let done = false;
-    let lastSeen = Date.now();
     let headResolve!: (r: UniversalClientResponse) => void;
     let headReject!: (e: unknown) => void;
     let headSettled = false;
@@ -54,8 +59,8 @@ export function createPortClient(options: PortClientOptions): UniversalClientFn 
     const finish = (error?: unknown) => {
       if (done) return;
       done = true;
-      clearInterval(watchdog);
       req.signal?.removeEventListener("abort", onAbort);
+      link.remove(id);
       if (error !== undefined) {
         gate.fail(error);
         body.fail(error);
@@ -66,60 +71,55 @@ export function createPortClient(options: PortClientOptions): UniversalClientFn 
       } else {
         gate.fail(new Error("call ended"));
       }
-      port.close();
     };
+    const end = (trailers: HeaderList) => {
+      for (const [name, value] of trailers) trailer.append(name, value);
+      body.end();
+      finish();
+    };
+
+    const id = link.add({
+      fail: (error) => finish(error),
+      message(msg) {
+        if (done) return;
+        switch (msg.type) {
+          case "head":
+            if (headSettled) return;
+            headSettled = true;
+            headResolve({ status: msg.status, header: toHeaders(msg.headers), body, trailer });
+            for (const bytes of msg.body ?? []) body.push(new Uint8Array(bytes));
+            if (msg.trailers) end(msg.trailers);
+            break;
+          case "data":
+            body.push(new Uint8Array(msg.bytes));
+            break;
+          case "trailers":
+            end(msg.trailers);
+            break;
+          case "error":
+            finish(new ConnectError(msg.message, codeFromString(msg.code) ?? Code.Unknown));
+            break;
+          case "credit":
+            gate.grant(msg.bytes);
+            break;
+        }
+      },
+    });
+    const credit = new CreditBatcher((bytes) => {
+      if (!done) safePost(link, { type: "credit", id, bytes });
+    });
+    const body = new ChunkQueue((n) => credit.consumed(n));
 
     const onAbort = () => {
       if (done) return;
-      try {
-        post({ type: "cancel", id });
-      } catch {
-        // The port is gone already.
-      }
+      safePost(link, { type: "cancel", id });
       finish(abortError(req.signal!));
     };
     req.signal?.addEventListener("abort", onAbort);
 
-    // A stopped worker closes its end silently; without this watchdog the call would hang.
-    const watchdog = setInterval(() => {
-      if (Date.now() - lastSeen > deadAfterMs) {
-        finish(new ConnectError(`swtunnel: the service worker stopped answering for ${deadAfterMs} ms; the call was lost, retry it`, Code.Unavailable));
-      }
-    }, Math.max(50, Math.floor(deadAfterMs / 4)));
-
-    port.addEventListener("message", (event: MessageEvent) => {
-      lastSeen = Date.now();
-      const msg = parseWorkerMessage(event.data);
-      if (!msg || done) return;
-      if (msg.type === "alive") return;
-      if (msg.id !== id) return;
-      switch (msg.type) {
-        case "head":
-          if (headSettled) return;
-          headSettled = true;
-          headResolve({ status: msg.status, header: toHeaders(msg.headers), body, trailer });
-          break;
-        case "data":
-          body.push(new Uint8Array(msg.bytes));
-          break;
-        case "trailers":
-          for (const [name, value] of msg.trailers) trailer.append(name, value);
-          body.end();
-          finish();
-          break;
-        case "error":
-          finish(new ConnectError(msg.message, codeFromString(msg.code) ?? Code.Unknown));
-          break;
-        case "credit":
-          gate.grant(msg.bytes);
-          break;
-      }
-    });
-    port.start?.();
-
     // Only the path and query travel: the worker's gateway has one upstream.
     const url = new URL(req.url, "http://swtunnel.invalid");
-    post({
+    const start: StartMessage = {
       type: "start",
       id,
       gateway: options.gateway,
@@ -127,21 +127,53 @@ export function createPortClient(options: PortClientOptions): UniversalClientFn 
       path: url.pathname + url.search,
       headers: toHeaderList(req.header),
       hasBody: req.body !== undefined,
+    };
+    if (!req.body) {
+      link.post(start);
+      return head;
+    }
+    void sendWithBody(req.body, start, gate, link, () => done).catch((e) => {
+      if (!done) safePost(link, { type: "cancel", id });
+      finish(ConnectError.from(e));
     });
-    if (req.body) void pumpBody(req.body, gate, post, id, () => done).catch((e) => finish(ConnectError.from(e)));
     return head;
   };
 }
 
-async function pumpBody(
+/** Sends `start` with whatever of the body is ready within a few microtasks, then the rest. */
+async function sendWithBody(
   source: AsyncIterable<Uint8Array>,
+  start: StartMessage,
   gate: CreditGate,
-  post: (m: PageMessage, transfer?: Transferable[]) => void,
-  id: number,
+  link: PortLink,
   isDone: () => boolean,
 ): Promise<void> {
-  for await (const chunk of source) {
-    for (const piece of splitChunk(chunk)) {
+  const it = source[Symbol.asyncIterator]();
+  const first: ArrayBuffer[] = [];
+  let gathered = 0;
+  let next = it.next();
+  const deadline = afterMicrotasks(READ_AHEAD_HOPS);
+  for (;;) {
+    const r = await Promise.race([next, deadline]);
+    if (r === LATE) break;
+    if (r.done) {
+      start.end = true;
+      break;
+    }
+    for (const piece of splitChunk(r.value)) {
+      await gate.take(piece.byteLength); // under half the window: never waits
+      first.push(toTransferable(piece));
+      gathered += piece.byteLength;
+    }
+    next = it.next();
+    if (gathered >= PORT_WINDOW / 2) break;
+  }
+  if (isDone()) return;
+  if (first.length > 0) start.body = first;
+  link.post(start, first);
+  if (start.end) return;
+  for (let r = await next; !r.done; r = await it.next()) {
+    for (const piece of splitChunk(r.value)) {
       try {
         await gate.take(piece.byteLength);
       } catch {
@@ -149,10 +181,26 @@ async function pumpBody(
       }
       if (isDone()) return;
       const bytes = toTransferable(piece);
-      post({ type: "data", id, bytes }, [bytes]);
+      link.post({ type: "data", id: start.id, bytes }, [bytes]);
     }
   }
-  if (!isDone()) post({ type: "end", id });
+  if (!isDone()) link.post({ type: "end", id: start.id });
+}
+
+const LATE: unique symbol = Symbol("late");
+
+function afterMicrotasks(n: number): Promise<typeof LATE> {
+  let p: Promise<unknown> = Promise.resolve();
+  for (let i = 0; i < n; i++) p = p.then();
+  return p.then(() => LATE);
+}
+
+function safePost(link: PortLink, message: Parameters<PortLink["post"]>[0]): void {
+  try {
+    link.post(message);
+  } catch {
+    // The port is gone already.
+  }
 }
 
 function abortError(signal: AbortSignal): unknown {

@@ -9,7 +9,7 @@ import { createTransport } from "@connectrpc/connect/protocol-grpc";
 import type { BinaryReadOptions, BinaryWriteOptions, JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import type { PortLike } from "../sw/worker/port-server.js";
 import { createPortClient } from "./port-client.js";
-import { openWorkerPort } from "./worker-port.js";
+import { onControllerChange, openWorkerPort } from "./worker-port.js";
 
 /** Options of {@link createTunnelTransport}. */
 export interface TunnelTransportOptions {
@@ -28,7 +28,11 @@ export interface TunnelTransportOptions {
   readMaxBytes?: number;
   writeMaxBytes?: number;
   defaultTimeoutMs?: number;
-  /** Opens a port to the worker; default: a MessageChannel posted to the page's controller. */
+  /**
+   * Opens a port to the worker; default: a MessageChannel posted to the page's controller.
+   * The transport keeps one port for all its calls and opens another only when that one
+   * went idle or died.
+   */
   openPort?: () => Promise<PortLike>;
   /** Fail a call after this long without a message from the worker (it was stopped). */
   deadAfterMs?: number;
@@ -39,6 +43,8 @@ export function createTunnelTransport(options: TunnelTransportOptions): Transpor
     baseUrl: options.baseUrl,
     httpClient: createPortClient({
       openPort: options.openPort ?? openWorkerPort,
+      // An injected port factory knows its own worker; the default follows the controller.
+      onWorkerChange: options.openPort ? undefined : onControllerChange,
       gateway: options.gateway,
       deadAfterMs: options.deadAfterMs,
     }),

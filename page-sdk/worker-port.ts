@@ -13,10 +13,15 @@ export async function workerForPage(): Promise<ServiceWorker> {
   return registration.active;
 }
 
-/** A fresh MessagePort served by the worker's port server (one per call). */
+/** A fresh MessagePort served by the worker's port server (a transport shares it among calls). */
 export async function openWorkerPort(): Promise<MessagePort> {
   const worker = await workerForPage();
   const channel = new MessageChannel();
   worker.postMessage({ type: CONNECT_MESSAGE, port: channel.port2 }, [channel.port2]);
   return channel.port1;
+}
+
+/** Calls `listener` whenever the page's controlling worker changes (no-op without Service Worker support). */
+export function onControllerChange(listener: () => void): void {
+  navigator.serviceWorker?.addEventListener("controllerchange", listener);
 }

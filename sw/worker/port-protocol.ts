@@ -5,20 +5,30 @@
  * A page opens a channel by posting `{ type: "swtunnel.connect", port }` to the worker
  * (the port transferred). On that port:
  *
- *   page -> worker  start {id, gateway?, method, path, headers, hasBody}
+ *   page -> worker  start {id, gateway?, method, path, headers, hasBody, body?, end?}
  *                   data {id, bytes}   (ArrayBuffer, transferred)
  *                   end {id}           (request half-close)
  *                   cancel {id}
  *                   credit {id, bytes} (page consumed response bytes)
- *   worker -> page  head {id, status, headers}
+ *   worker -> page  head {id, status, headers, body?, trailers?}
  *                   data {id, bytes}
  *                   trailers {id, trailers}   (the call ended normally)
  *                   error {id, code, message} (the call failed; code is a Connect code name)
  *                   credit {id, bytes} (worker sent request bytes on)
  *                   alive {}           (heartbeat while calls are active)
+ *                   idle {}            (the worker stopped keeping itself alive for this
+ *                                       port; the page opens a fresh port for new calls)
+ *
+ * One port carries any number of calls, told apart by `id` (a page keeps one port per
+ * worker). Coalescing: `start` may carry the first request chunks (`body`, each at most
+ * `PORT_MAX_CHUNK`) and `end: true` when that is the whole body; `head` may carry the
+ * first response chunks and `trailers` when the call ended with them. Separate data/end/
+ * trailers messages stay valid, so a receiver accepts both forms.
  *
  * Credit: each side may have at most `PORT_WINDOW` bytes of DATA outstanding per call,
- * so a fast page cannot flood the worker's memory (and the reverse).
+ * so a fast page cannot flood the worker's memory (and the reverse). A receiver returns
+ * credit in batches of at least half the window (`CreditBatcher`), so small calls send
+ * no credit messages at all.
  */
 import type { HeaderList } from "../../protocol/index.js";
 
@@ -37,6 +47,13 @@ export const PORT_MAX_CHUNK = 64 << 10;
 export const PORT_HEARTBEAT_MS = 2_000;
 /** A page gives up on a call after this long without any message from the worker. */
 export const PORT_DEAD_AFTER_MS = 10_000;
+/**
+ * The worker keeps itself alive (event.waitUntil) this long after a port's last call, so
+ * a page may start the next call on the same port; then it posts `idle`.
+ */
+export const PORT_LINGER_MS = 5_000;
+/** A page reuses a port without calls only if the worker spoke within this time (< linger). */
+export const PORT_REUSE_IDLE_MS = 3_000;
 
 export type StartMessage = {
   type: "start";
@@ -46,6 +63,10 @@ export type StartMessage = {
   path: string;
   headers: HeaderList;
   hasBody: boolean;
+  /** First request chunks, sent with the start (transferred). */
+  body?: ArrayBuffer[];
+  /** The request body ends after `body` (no `end` message follows). */
+  end?: boolean;
 };
 export type PageDataMessage = { type: "data"; id: number; bytes: ArrayBuffer };
 export type EndMessage = { type: "end"; id: number };
@@ -55,19 +76,31 @@ export type CreditMessage = { type: "credit"; id: number; bytes: number };
 /** Messages a page sends on the port. */
 export type PageMessage = StartMessage | PageDataMessage | EndMessage | CancelMessage | CreditMessage;
 
-export type HeadMessage = { type: "head"; id: number; status: number; headers: HeaderList };
+export type HeadMessage = {
+  type: "head";
+  id: number;
+  status: number;
+  headers: HeaderList;
+  /** First response chunks, sent with the head (transferred). */
+  body?: ArrayBuffer[];
+  /** The call ended normally with these trailers (no `trailers` message follows). */
+  trailers?: HeaderList;
+};
 export type WorkerDataMessage = { type: "data"; id: number; bytes: ArrayBuffer };
 export type TrailersMessage = { type: "trailers"; id: number; trailers: HeaderList };
 export type ErrorMessage = { type: "error"; id: number; code: string; message: string };
 export type AliveMessage = { type: "alive" };
+export type IdleMessage = { type: "idle" };
 
 /** Messages the worker sends on the port. */
-export type WorkerMessage = HeadMessage | WorkerDataMessage | TrailersMessage | ErrorMessage | CreditMessage | AliveMessage;
+export type WorkerMessage = HeadMessage | WorkerDataMessage | TrailersMessage | ErrorMessage | CreditMessage | AliveMessage | IdleMessage;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isHeaderList = (v: unknown): v is HeaderList =>
   Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && typeof e[1] === "string");
+const isChunks = (v: unknown): v is ArrayBuffer[] =>
+  v === undefined || (Array.isArray(v) && v.every((b) => b instanceof ArrayBuffer && b.byteLength <= PORT_MAX_CHUNK));
 
 /** Validates a message from a page; undefined for anything malformed (the worker ignores it). */
 export function parsePageMessage(data: unknown): PageMessage | undefined {
@@ -77,6 +110,8 @@ export function parsePageMessage(data: unknown): PageMessage | undefined {
       if (typeof data.method !== "string" || typeof data.path !== "string" || !data.path.startsWith("/")) return undefined;
       if (!isHeaderList(data.headers) || typeof data.hasBody !== "boolean") return undefined;
       if (data.gateway !== undefined && typeof data.gateway !== "string") return undefined;
+      if (!isChunks(data.body) || (data.end !== undefined && typeof data.end !== "boolean")) return undefined;
+      if ((data.body !== undefined || data.end) && !data.hasBody) return undefined;
       return data as StartMessage;
     case "data":
       return data.bytes instanceof ArrayBuffer ? (data as PageDataMessage) : undefined;
@@ -94,10 +129,12 @@ export function parsePageMessage(data: unknown): PageMessage | undefined {
 export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
   if (!isObj(data)) return undefined;
   if (data.type === "alive") return { type: "alive" };
+  if (data.type === "idle") return { type: "idle" };
   if (!isId(data.id)) return undefined;
   switch (data.type) {
     case "head":
-      return typeof data.status === "number" && isHeaderList(data.headers) ? (data as HeadMessage) : undefined;
+      if (typeof data.status !== "number" || !isHeaderList(data.headers) || !isChunks(data.body)) return undefined;
+      return data.trailers === undefined || isHeaderList(data.trailers) ? (data as HeadMessage) : undefined;
     case "data":
       return data.bytes instanceof ArrayBuffer ? (data as WorkerDataMessage) : undefined;
     case "trailers":
@@ -168,3 +205,33 @@ export class CreditGate {
     for (const w of this.waiters.splice(0)) w.reject(reason);
   }
 }
+
+/**
+ * Receiver-side credit: counts consumed bytes and says when to return them. Credit goes
+ * back only once at least half the window was consumed, so a call that stays small sends
+ * no credit message. The sender never waits forever: it blocks only with more than half
+ * the window outstanding, which the receiver returns as soon as it consumed it.
+ */
+export class CreditBatcher {
+  private pending = 0;
+
+  constructor(
+    private readonly send: (bytes: number) => void,
+    readonly threshold = PORT_WINDOW / 2,
+  ) {}
+
+  consumed(n: number): void {
+    this.pending += n;
+    if (this.pending < this.threshold) return;
+    const bytes = this.pending;
+    this.pending = 0;
+    this.send(bytes);
+  }
+}
+
+/** Resolves after the current task: messages already queued (a socket's next frame) run first. */
+export function nextTask(): Promise<typeof NEXT_TASK> {
+  return new Promise((resolve) => setTimeout(() => resolve(NEXT_TASK), 0));
+}
+/** The value {@link nextTask} resolves with. */
+export const NEXT_TASK: unique symbol = Symbol("swtunnel.nextTask");

@@ -1,17 +1,25 @@
 /**
  * Serves page-sdk calls over a MessagePort (see port-protocol.ts): each `start` becomes
- * one tunnel stream through the worker's shared client for the gateway.
+ * one tunnel stream through the worker's shared client for the gateway. A page keeps one
+ * port for many calls; the head of a reply carries the response body and trailers that
+ * are ready by the next task, so a unary call answers with one message.
  */
 import { codeToString } from "../code.js";
 import { toTunnelError } from "../errors.js";
 import { ChunkQueue } from "./chunk-queue.js";
 import type { TunnelPool } from "./pool.js";
 import {
+  CreditBatcher,
   CreditGate,
+  NEXT_TASK,
   PORT_HEARTBEAT_MS,
+  PORT_LINGER_MS,
+  PORT_WINDOW,
+  nextTask,
   parsePageMessage,
   splitChunk,
   toTransferable,
+  type HeadMessage,
   type StartMessage,
   type WorkerMessage,
 } from "./port-protocol.js";
@@ -34,6 +42,8 @@ export interface PortServerOptions {
   /** Gateway used when a `start` names none. */
   defaultGateway: string;
   heartbeatMs?: number;
+  /** Stay alive this long after the port's last call for the page's next one (then post `idle`). */
+  lingerMs?: number;
 }
 
 interface Call {
@@ -43,16 +53,21 @@ interface Call {
 }
 
 /**
- * Serves calls on `port` until the page closes it. Returns a promise that settles when
- * the port has no call in flight any more (after at least one call), for
- * `event.waitUntil` so the browser keeps the worker alive while calls run.
+ * Serves calls on `port` until the page closes it. Returns a promise that settles once
+ * the port had no call in flight for `lingerMs` (after at least one call), for
+ * `event.waitUntil` so the browser keeps the worker alive while calls run and the page
+ * can start its next call on the same port. When it settles the worker posts `idle`; it
+ * still serves calls that arrive later, but the page opens a fresh port for new ones.
  */
 export function servePort(port: PortLike, options: PortServerOptions): Promise<void> {
   const calls = new Map<number, Call>();
   let idleResolve!: () => void;
+  let released = false;
   const idle = new Promise<void>((r) => (idleResolve = r));
   const heartbeatMs = options.heartbeatMs ?? PORT_HEARTBEAT_MS;
+  const lingerMs = options.lingerMs ?? PORT_LINGER_MS;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let linger: ReturnType<typeof setTimeout> | undefined;
 
   const post = (message: WorkerMessage, transfer?: Transferable[]) => {
     try {
@@ -68,18 +83,27 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
     if (calls.size === 0) {
       clearInterval(heartbeat);
       heartbeat = undefined;
-      idleResolve();
+      if (released) return;
+      linger = setTimeout(() => {
+        released = true;
+        post({ type: "idle" });
+        idleResolve();
+      }, lingerMs);
     }
   };
 
   const start = (msg: StartMessage) => {
     if (calls.has(msg.id)) return;
+    clearTimeout(linger);
     const abort = new AbortController();
+    const credit = new CreditBatcher((bytes) => post({ type: "credit", id: msg.id, bytes }));
     const call: Call = {
       abort,
       gate: new CreditGate(),
-      body: msg.hasBody ? new ChunkQueue((n) => post({ type: "credit", id: msg.id, bytes: n })) : undefined,
+      body: msg.hasBody ? new ChunkQueue((n) => credit.consumed(n)) : undefined,
     };
+    for (const bytes of msg.body ?? []) call.body?.push(new Uint8Array(bytes));
+    if (msg.end) call.body?.end();
     calls.set(msg.id, call);
     options.hub.count("active");
     options.hub.count("portCalls");
@@ -98,9 +122,34 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
         signal: call.abort.signal,
       });
       options.hub.count("carried");
-      post({ type: "head", id: msg.id, status: res.status, headers: res.headers });
-      for await (const chunk of res.body) {
-        for (const piece of splitChunk(chunk)) {
+      const it = res.body[Symbol.asyncIterator]();
+      const head: HeadMessage = { type: "head", id: msg.id, status: res.status, headers: res.headers };
+      // Gather what the body yields before the next task (for unary: all of it) into the head.
+      const body: ArrayBuffer[] = [];
+      let gathered = 0;
+      let next = it.next();
+      const deadline = nextTask();
+      for (;;) {
+        const r = await Promise.race([next, deadline]);
+        if (r === NEXT_TASK) break;
+        if (r.done) {
+          head.trailers = res.trailers();
+          break;
+        }
+        for (const piece of splitChunk(r.value)) {
+          await call.gate.take(piece.byteLength); // at most the window is gathered: no wait
+          const bytes = toTransferable(piece);
+          body.push(bytes);
+          gathered += bytes.byteLength;
+        }
+        next = it.next();
+        if (gathered >= PORT_WINDOW / 2) break;
+      }
+      if (body.length > 0) head.body = body;
+      post(head, body);
+      if (head.trailers) return;
+      for (let r = await next; !r.done; r = await it.next()) {
+        for (const piece of splitChunk(r.value)) {
           await call.gate.take(piece.byteLength);
           const bytes = toTransferable(piece);
           post({ type: "data", id: msg.id, bytes }, [bytes]);

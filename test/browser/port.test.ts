@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createTunnelTransport } from "../../page-sdk/transport.js";
 import { TunnelPool } from "../../sw/worker/pool.js";
-import { CreditGate, parsePageMessage, parseWorkerMessage } from "../../sw/worker/port-protocol.js";
+import { CreditBatcher, CreditGate, parsePageMessage, parseWorkerMessage } from "../../sw/worker/port-protocol.js";
 import { servePort, type PortLike } from "../../sw/worker/port-server.js";
 import { StatusHub } from "../../sw/worker/status.js";
 import type { TunnelClientLike } from "../../sw/worker/types.js";
@@ -69,16 +69,32 @@ function routerClient(): TunnelClientLike {
   };
 }
 
-function setup() {
+type Sent = { type: string; [k: string]: unknown };
+
+/**
+ * A transport joined to servePort by real MessageChannels. `dead` makes the next ports
+ * lead nowhere (a stopped worker); every message each way is recorded.
+ */
+function setup(opts: { lingerMs?: number; deadAfterMs?: number } = {}) {
   const hub = new StatusHub();
   const pool = new TunnelPool(() => routerClient(), hub);
+  const log = { opened: 0, toWorker: [] as Sent[], toPage: [] as Sent[], dead: false };
   const openPort = async () => {
+    log.opened++;
     const { port1, port2 } = new MessageChannel();
-    void servePort(port2 as unknown as PortLike, { pool, hub, workerUrl: "http://app.test/sw.js", defaultGateway: "ws://app.test/tunnel" });
-    return port1 as unknown as PortLike;
+    if (!log.dead) {
+      const served = port2 as unknown as PortLike;
+      const post = served.postMessage.bind(served);
+      served.postMessage = (m: unknown, t?: Transferable[]) => (log.toPage.push(m as Sent), post(m, t));
+      void servePort(served, { pool, hub, workerUrl: "http://app.test/sw.js", defaultGateway: "ws://app.test/tunnel", lingerMs: opts.lingerMs });
+    }
+    const page = port1 as unknown as PortLike;
+    const post = page.postMessage.bind(page);
+    page.postMessage = (m: unknown, t?: Transferable[]) => (log.toWorker.push(m as Sent), post(m, t));
+    return page;
   };
-  const client = createClient(TestService, createTunnelTransport({ baseUrl: "http://app.test", openPort }));
-  return { client, hub };
+  const client = createClient(TestService, createTunnelTransport({ baseUrl: "http://app.test", openPort, deadAfterMs: opts.deadAfterMs }));
+  return { client, hub, log };
 }
 
 describe("page-sdk transport over the MessagePort protocol", () => {
@@ -160,7 +176,98 @@ describe("page-sdk transport over the MessagePort protocol", () => {
   });
 });
 
+describe("one shared port, few messages", () => {
+  it("a unary call is one message each way: start with the whole body, head with body and trailers", async () => {
+    const { client, log } = setup();
+    expect((await client.unary({ text: "one" })).text).toBe("one");
+    expect(log.toWorker.map((m) => m.type)).toEqual(["start"]);
+    expect(log.toWorker[0]).toMatchObject({ end: true, hasBody: true });
+    expect((log.toWorker[0]!.body as ArrayBuffer[]).length).toBe(1);
+    expect(log.toPage.map((m) => m.type)).toEqual(["head"]);
+    expect(log.toPage[0]!.trailers).toContainEqual(["grpc-status", "0"]);
+  });
+
+  it("100 concurrent calls of every kind share one port, told apart by id", async () => {
+    const { client, log, hub } = setup();
+    const results = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        if (i % 3 === 0) return (await client.unary({ text: `u${i}` })).text;
+        if (i % 3 === 1) {
+          const got: number[] = [];
+          for await (const m of client.serverStream({ count: 5, size: 10 })) got.push(m.index);
+          return got.join(",");
+        }
+        const res = await client.clientStream((async function* () { for (let k = 0; k < 3; k++) yield { payload: new Uint8Array(i) }; })());
+        return String(res.totalBytes);
+      }),
+    );
+    results.forEach((r, i) => expect(r).toBe(i % 3 === 0 ? `u${i}` : i % 3 === 1 ? "0,1,2,3,4" : String(3 * i)));
+    expect(log.opened).toBe(1);
+    expect(new Set(log.toWorker.filter((m) => m.type === "start").map((m) => m.id)).size).toBe(100);
+    expect(hub.counters.portCalls).toBe(100);
+    // Sequential calls keep using it too.
+    for (let i = 0; i < 5; i++) await client.unary({ text: "again" });
+    expect(log.opened).toBe(1);
+  });
+
+  it("a dead worker fails every in-flight call with unavailable; the next call opens a fresh port", async () => {
+    const { client, log } = setup({ deadAfterMs: 200 });
+    log.dead = true;
+    const errs = await Promise.all(
+      Array.from({ length: 3 }, () => client.unary({ text: "lost" }).catch((e: unknown) => ConnectError.from(e))),
+    );
+    for (const err of errs) {
+      expect((err as ConnectError).code).toBe(Code.Unavailable);
+      expect((err as ConnectError).rawMessage).toMatch(/service worker stopped answering/);
+    }
+    expect(log.opened).toBe(1);
+    log.dead = false;
+    expect((await client.unary({ text: "back" })).text).toBe("back");
+    expect(log.opened).toBe(2);
+  });
+
+  it("a worker that posts idle after its linger makes the next call open a fresh port", async () => {
+    const { client, log } = setup({ lingerMs: 20 });
+    await client.unary({ text: "a" });
+    await expect.poll(() => log.toPage.some((m) => m.type === "idle")).toBe(true);
+    await client.unary({ text: "b" });
+    expect(log.opened).toBe(2);
+  });
+
+  it("credit goes back in half-window batches only", async () => {
+    const { client, log } = setup();
+    let n = 0;
+    for await (const _ of client.serverStream({ count: 40, size: 16 << 10 })) n++; // 640 KiB > window
+    expect(n).toBe(40);
+    const credits = log.toWorker.filter((m) => m.type === "credit");
+    expect(credits.length).toBeGreaterThan(0);
+    expect(credits.length).toBeLessThanOrEqual(5); // 640 KiB / 128 KiB
+    for (const c of credits) expect(c.bytes as number).toBeGreaterThanOrEqual(128 << 10);
+  });
+});
+
 describe("port protocol", () => {
+  it("credit batcher: returns nothing below half the window, then everything consumed", () => {
+    const sent: number[] = [];
+    const b = new CreditBatcher((n) => sent.push(n), 100);
+    b.consumed(60);
+    expect(sent).toEqual([]);
+    b.consumed(50);
+    expect(sent).toEqual([110]);
+    b.consumed(99);
+    expect(sent).toEqual([110]);
+  });
+
+  it("accepts coalesced start/head messages and rejects a body without hasBody", () => {
+    const buf = new ArrayBuffer(4);
+    expect(parsePageMessage({ type: "start", id: 1, method: "POST", path: "/x", headers: [], hasBody: true, body: [buf], end: true })).toBeDefined();
+    expect(parsePageMessage({ type: "start", id: 1, method: "POST", path: "/x", headers: [], hasBody: false, body: [buf] })).toBeUndefined();
+    expect(parsePageMessage({ type: "start", id: 1, method: "POST", path: "/x", headers: [], hasBody: true, body: [new Uint8Array(4)] })).toBeUndefined();
+    expect(parseWorkerMessage({ type: "head", id: 1, status: 200, headers: [], body: [buf], trailers: [["grpc-status", "0"]] })).toBeDefined();
+    expect(parseWorkerMessage({ type: "head", id: 1, status: 200, headers: [], trailers: "x" })).toBeUndefined();
+    expect(parseWorkerMessage({ type: "idle" })).toEqual({ type: "idle" });
+  });
+
   it("rejects malformed messages", () => {
     expect(parsePageMessage({ type: "start", id: 1, method: "POST", path: "x", headers: [], hasBody: false })).toBeUndefined();
     expect(parsePageMessage({ type: "start", id: 1, method: "POST", path: "/x", headers: [["a", 1]], hasBody: false })).toBeUndefined();

@@ -1,0 +1,173 @@
+/**
+ * One MessagePort to the worker shared by all of a transport's calls, multiplexed by call
+ * id. Opened lazily; retired (new calls open a fresh port, running calls finish on the old
+ * one) when the worker said `idle`, when it was silent too long between calls, or when
+ * the page's controller changed; torn down (its calls fail with `unavailable`) when the
+ * worker stops answering while calls run.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { PORT_DEAD_AFTER_MS, PORT_REUSE_IDLE_MS, parseWorkerMessage, type PageMessage, type WorkerMessage } from "../sw/worker/port-protocol.js";
+import type { PortLike } from "../sw/worker/port-server.js";
+
+/** What a call registers on a link: its messages, and the link's death. */
+export interface CallHandler {
+  message(msg: Exclude<WorkerMessage, { type: "alive" } | { type: "idle" }>): void;
+  fail(error: ConnectError): void;
+}
+
+/** One open port and the calls on it. */
+export class PortLink {
+  private readonly calls = new Map<number, CallHandler>();
+  private nextId = 1;
+  private lastSeen = Date.now();
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  /** No new calls go here (the worker said idle, or the controller changed). */
+  retired = false;
+  dead = false;
+
+  constructor(
+    readonly port: PortLike,
+    private readonly deadAfterMs: number,
+    private readonly onClosed: (link: PortLink) => void,
+  ) {
+    port.addEventListener("message", (event: MessageEvent) => this.receive(event.data));
+    port.start?.();
+  }
+
+  /** True if a new call may use this port. */
+  get reusable(): boolean {
+    if (this.retired || this.dead) return false;
+    // Between calls the worker may have been stopped, and a port never wakes it.
+    return this.calls.size > 0 || Date.now() - this.lastSeen < PORT_REUSE_IDLE_MS;
+  }
+
+  get callCount(): number {
+    return this.calls.size;
+  }
+
+  /** Registers a call; returns its id. */
+  add(handler: CallHandler): number {
+    const id = this.nextId++;
+    this.calls.set(id, handler);
+    if (this.calls.size === 1) {
+      this.lastSeen = Date.now(); // the silence clock starts with the first call
+      this.watchdog = setInterval(() => this.check(), Math.max(50, Math.floor(this.deadAfterMs / 4)));
+    }
+    return id;
+  }
+
+  /** Unregisters a call that ended; closes a retired port once it has no calls. */
+  remove(id: number): void {
+    if (!this.calls.delete(id) || this.calls.size > 0) return;
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    if (this.retired) this.close();
+  }
+
+  post(message: PageMessage, transfer: Transferable[] = []): void {
+    this.port.postMessage(message, transfer);
+  }
+
+  /** No new calls here; the port closes when its last call ends. */
+  retire(): void {
+    this.retired = true;
+    if (this.calls.size === 0) this.close();
+  }
+
+  /** Fails every call on the port and closes it. */
+  kill(error: ConnectError): void {
+    if (this.dead) return;
+    this.dead = true;
+    clearInterval(this.watchdog);
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const call of calls) call.fail(error);
+    this.close();
+  }
+
+  private close(): void {
+    this.dead = true;
+    try {
+      this.port.close();
+    } catch {
+      // Already closed.
+    }
+    this.onClosed(this);
+  }
+
+  private check(): void {
+    if (Date.now() - this.lastSeen <= this.deadAfterMs) return;
+    // A stopped worker closes its end silently; without this the calls would hang.
+    this.kill(
+      new ConnectError(`swtunnel: the service worker stopped answering for ${this.deadAfterMs} ms; the call was lost, retry it`, Code.Unavailable),
+    );
+  }
+
+  private receive(data: unknown): void {
+    this.lastSeen = Date.now();
+    const msg = parseWorkerMessage(data);
+    if (!msg || msg.type === "alive") return;
+    if (msg.type === "idle") {
+      this.retire();
+      return;
+    }
+    this.calls.get(msg.id)?.message(msg);
+  }
+}
+
+/** Options of {@link PortMux}. */
+export interface PortMuxOptions {
+  openPort: () => Promise<PortLike>;
+  deadAfterMs?: number;
+  /** Subscribes to "the page's worker changed" (default transport: controllerchange). */
+  onWorkerChange?: (listener: () => void) => void;
+}
+
+/** Hands out the current shared link, opening one when there is none. */
+export class PortMux {
+  private current: PortLink | undefined;
+  private opening: Promise<PortLink> | undefined;
+  private readonly deadAfterMs: number;
+  private generation = 0;
+  /** Ports opened so far (for tests and diagnostics). */
+  opened = 0;
+
+  constructor(private readonly options: PortMuxOptions) {
+    this.deadAfterMs = options.deadAfterMs ?? PORT_DEAD_AFTER_MS;
+    options.onWorkerChange?.(() => {
+      this.generation++;
+      this.current?.retire();
+      this.current = undefined;
+      this.opening = undefined;
+    });
+  }
+
+  /** The link a new call should use. */
+  async link(): Promise<PortLink> {
+    if (this.current?.reusable) return this.current;
+    if (this.current) {
+      this.current.retire();
+      this.current = undefined;
+    }
+    // Concurrent first calls share one opening port.
+    const generation = this.generation;
+    this.opening ??= this.options.openPort().then(
+      (port) => {
+        this.opened++;
+        const link = new PortLink(port, this.deadAfterMs, (l) => {
+          if (this.current === l) this.current = undefined;
+        });
+        // A port opened to a worker that was replaced meanwhile serves only its waiters.
+        if (generation !== this.generation) return link;
+        this.current = link;
+        this.opening = undefined;
+        return link;
+      },
+      (err: unknown) => {
+        this.opening = undefined;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+}
