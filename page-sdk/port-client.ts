@@ -150,6 +150,7 @@ async function sendWithBody(
 ): Promise<void> {
   const it = source[Symbol.asyncIterator]();
   const first: ArrayBuffer[] = [];
+  const rest: Uint8Array[] = [];
   let gathered = 0;
   let next = it.next();
   const deadline = afterMicrotasks(READ_AHEAD_HOPS);
@@ -161,7 +162,12 @@ async function sendWithBody(
       break;
     }
     for (const piece of splitChunk(r.value)) {
-      await gate.take(piece.byteLength); // under half the window: never waits
+      // Beyond half the window the rest goes as data messages under credit, after start.
+      if (gathered >= PORT_WINDOW / 2) {
+        rest.push(piece);
+        continue;
+      }
+      await gate.take(piece.byteLength); // under the window: never waits
       first.push(toTransferable(piece));
       gathered += piece.byteLength;
     }
@@ -172,18 +178,21 @@ async function sendWithBody(
   if (first.length > 0) start.body = first;
   link.post(start, first);
   if (start.end) return;
-  for (let r = await next; !r.done; r = await it.next()) {
-    for (const piece of splitChunk(r.value)) {
+  const send = async (chunk: Uint8Array): Promise<boolean> => {
+    for (const piece of splitChunk(chunk)) {
       try {
         await gate.take(piece.byteLength);
       } catch {
-        return; // The call ended; the rest of the body is not needed.
+        return false; // The call ended; the rest of the body is not needed.
       }
-      if (isDone()) return;
+      if (isDone()) return false;
       const bytes = toTransferable(piece);
       link.post({ type: "data", id: start.id, bytes }, [bytes]);
     }
-  }
+    return true;
+  };
+  for (const piece of rest) if (!(await send(piece))) return;
+  for (let r = await next; !r.done; r = await it.next()) if (!(await send(r.value))) return;
   if (!isDone()) link.post({ type: "end", id: start.id });
 }
 

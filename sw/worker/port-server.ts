@@ -126,6 +126,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
       const head: HeadMessage = { type: "head", id: msg.id, status: res.status, headers: res.headers };
       // Gather what the body yields before the next task (for unary: all of it) into the head.
       const body: ArrayBuffer[] = [];
+      const rest: Uint8Array[] = [];
       let gathered = 0;
       let next = it.next();
       const deadline = nextTask();
@@ -137,7 +138,12 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
           break;
         }
         for (const piece of splitChunk(r.value)) {
-          await call.gate.take(piece.byteLength); // at most the window is gathered: no wait
+          // Beyond half the window the rest goes as data messages under credit, after head.
+          if (gathered >= PORT_WINDOW / 2) {
+            rest.push(piece);
+            continue;
+          }
+          await call.gate.take(piece.byteLength); // under the window: never waits
           const bytes = toTransferable(piece);
           body.push(bytes);
           gathered += bytes.byteLength;
@@ -148,13 +154,15 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
       if (body.length > 0) head.body = body;
       post(head, body);
       if (head.trailers) return;
-      for (let r = await next; !r.done; r = await it.next()) {
-        for (const piece of splitChunk(r.value)) {
+      const send = async (chunk: Uint8Array) => {
+        for (const piece of splitChunk(chunk)) {
           await call.gate.take(piece.byteLength);
           const bytes = toTransferable(piece);
           post({ type: "data", id: msg.id, bytes }, [bytes]);
         }
-      }
+      };
+      for (const piece of rest) await send(piece);
+      for (let r = await next; !r.done; r = await it.next()) await send(r.value);
       post({ type: "trailers", id: msg.id, trailers: res.trailers() });
     } catch (err) {
       if (call.abort.signal.aborted) return; // The page cancelled; it expects nothing more.

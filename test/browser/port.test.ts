@@ -18,7 +18,7 @@ const cancelled = new Set<string>();
 function routerClient(): TunnelClientLike {
   const router = createConnectRouter();
   router.service(TestService, {
-    unary: (req, ctx) => ({ text: req.text, timeoutMs: BigInt(ctx.timeoutMs() ?? -1) }),
+    unary: (req, ctx) => ({ text: req.text, timeoutMs: BigInt(ctx.timeoutMs() ?? -1), payload: req.payload }),
     async *serverStream(req, ctx) {
       for (let i = 0; i < req.count; i++) {
         if (req.intervalMs) await new Promise((r) => setTimeout(r, req.intervalMs));
@@ -232,6 +232,15 @@ describe("one shared port, few messages", () => {
     await expect.poll(() => log.toPage.some((m) => m.type === "idle")).toBe(true);
     await client.unary({ text: "b" });
     expect(log.opened).toBe(2);
+  });
+
+  it("a 4 MiB unary request and response (one chunk, far over the window) round-trips", async () => {
+    const { client, log } = setup();
+    const payload = new Uint8Array(4 << 20).map((_, i) => i % 251);
+    const res = await client.unary({ text: "big", payload });
+    expect(res.payload).toEqual(payload);
+    expect(log.toWorker.filter((m) => m.type === "data").length).toBeGreaterThan(0); // the rest went under credit
+    expect(log.toPage.filter((m) => m.type === "data").length).toBeGreaterThan(0);
   });
 
   it("credit goes back in half-window batches only", async () => {
