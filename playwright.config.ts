@@ -1,7 +1,9 @@
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from "./bench/chromium.js";
 
 /**
- * Browser tests in Debian's Chromium (/usr/bin/chromium; no browser download). Servers
+ * Browser tests in Debian's Chromium (/usr/bin/chromium or $SWTUNNEL_CHROMIUM; no browser
+ * download). Servers
  * are started per Playwright worker by the `env` fixture (e2e/fixtures.ts).
  */
 export default defineConfig({
@@ -17,16 +19,8 @@ export default defineConfig({
     headless: true,
     browserName: "chromium",
     launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_FLAGS],
     },
   },
 });

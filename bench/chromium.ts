@@ -8,9 +8,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CdpConnection, openPage, type CdpPage } from "./cdp.js";
 
+/** The Chromium binary every browser part uses: `$SWTUNNEL_CHROMIUM`, else Debian's. */
+export const CHROMIUM_PATH = process.env.SWTUNNEL_CHROMIUM ?? "/usr/bin/chromium";
+
+/**
+ * Flags for Chromium here: no sandbox (runs as root in CI), no GPU, and no background
+ * traffic, which this machine's closed network would refuse many times a second.
+ */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
 /** Options of {@link launchChromium}. */
 export interface LaunchOptions {
-  /** Browser binary; default `$CHROMIUM_PATH` or /usr/bin/chromium. */
+  /** Browser binary; default {@link CHROMIUM_PATH}. */
   executablePath?: string;
   /** Accept any TLS certificate (the benchmark's self-signed HTTP/2 backend). */
   ignoreCertificateErrors?: boolean;
@@ -35,13 +52,7 @@ export interface Chromium {
 export function chromiumArgs(userDataDir: string, options: LaunchOptions = {}): string[] {
   const args = [
     "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    ...CHROMIUM_FLAGS,
     "--remote-debugging-port=0",
     `--user-data-dir=${userDataDir}`,
   ];
@@ -52,7 +63,7 @@ export function chromiumArgs(userDataDir: string, options: LaunchOptions = {}): 
 
 /** Starts Chromium and connects to its browser DevTools endpoint. */
 export async function launchChromium(options: LaunchOptions = {}): Promise<Chromium> {
-  const executablePath = options.executablePath ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  const executablePath = options.executablePath ?? CHROMIUM_PATH;
   const userDataDir = await mkdtemp(join(tmpdir(), "swtunnel-chromium-"));
   const child = spawn(executablePath, chromiumArgs(userDataDir, options), { stdio: ["ignore", "ignore", "pipe"] });
   let endpoint: string;

@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { cpus, release, totalmem, type } from "node:os";
 import { promisify } from "node:util";
+import { CHROMIUM_PATH } from "./chromium.js";
 
 /** CPU, OS and runtime versions. */
 export interface MachineInfo {
@@ -26,7 +27,7 @@ export async function machineInfo(): Promise<MachineInfo> {
   }
   let chromium = "unknown";
   try {
-    const bin = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+    const bin = CHROMIUM_PATH;
     chromium = (await promisify(execFile)(bin, ["--version"])).stdout.trim();
   } catch {
     // reported as unknown
