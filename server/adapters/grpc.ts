@@ -4,9 +4,8 @@
  * reach the upstream is answered here, as a trailers-only gRPC status.
  */
 import type { ProtocolAdapter } from "../exchange.js";
-import { errorResponse } from "./client-protocol.js";
-import { toConnectError } from "./grpc-status.js";
 import { contentType } from "./headers.js";
+import { passThrough } from "./passthrough.js";
 
 export const grpcPassthrough: ProtocolAdapter = {
   name: "grpc",
@@ -14,12 +13,5 @@ export const grpcPassthrough: ProtocolAdapter = {
     const type = contentType(request.headers);
     return request.method === "POST" && (type === "application/grpc" || type.startsWith("application/grpc+"));
   },
-  async handle(request, upstream) {
-    try {
-      return await upstream(request);
-    } catch (e) {
-      if (request.signal.aborted) throw e;
-      return errorResponse(request, toConnectError(e));
-    }
-  },
+  handle: passThrough,
 };
