@@ -68,11 +68,7 @@ const streamPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "page
 const bidiPaths: PathName[] = ["page-sdk", "ws-echo"];
 
 /** Runs the browser workloads; `log` gets one progress line per measurement. */
-export async function runBrowserBench(
-  plan: BrowserPlan,
-  targets: BrowserTargets,
-  log: (line: string) => void,
-): Promise<BrowserResults> {
+export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets, log: (line: string) => void): Promise<BrowserResults> {
   const www = await mkdtemp(join(tmpdir(), "swtunnel-bench-www-"));
   await buildBenchPage(www);
   const plainSite = await startStaticServer({ root: www });
@@ -133,12 +129,14 @@ export async function runBrowserBench(
       return out;
     };
 
-    const seq = !wanted("sequential") ? {} : await repeat(
-      `sequential ${plan.sequentialCalls} calls`,
-      only(allPaths),
-      (path) => call<SequentialResult>(path, "sequential", plan.sequentialCalls, plan.warmup),
-      (v) => `${v.usPerCall.toFixed(1)} µs/call`,
-    );
+    const seq = !wanted("sequential")
+      ? {}
+      : await repeat(
+          `sequential ${plan.sequentialCalls} calls`,
+          only(allPaths),
+          (path) => call<SequentialResult>(path, "sequential", plan.sequentialCalls, plan.warmup),
+          (v) => `${v.usPerCall.toFixed(1)} µs/call`,
+        );
     const concurrency: BrowserResults["concurrency"] = {};
     for (const inflight of wanted("concurrent") ? plan.inflight : []) {
       const runs = await repeat(
@@ -167,18 +165,22 @@ export async function runBrowserBench(
       "64KiB": wanted("stream") ? await streamOf(64 << 10, plan.streamBigCount, "64 KiB") : none,
       "100B": wanted("stream") ? await streamOf(100, plan.streamSmallCount, "100 B") : none,
     };
-    const big = !wanted("big") ? {} : await repeat(
-      `${plan.bigBytes >> 20} MiB round trip`,
-      only(allPaths),
-      (path) => call<BigResult>(path, "bigRoundTrip", plan.bigBytes, plan.bigRounds),
-      (v) => `${v.msPerRoundTrip.toFixed(1)} ms`,
-    );
-    const bidi = !wanted("bidi") ? {} : await repeat(
-      `bidi ping-pong x ${plan.bidiRounds}`,
-      only(bidiPaths),
-      (path) => call<PingPongResult>(path, "bidiPingPong", plan.bidiRounds, plan.warmup),
-      (v) => `${v.usPerRoundTrip.toFixed(1)} µs/round trip`,
-    );
+    const big = !wanted("big")
+      ? {}
+      : await repeat(
+          `${plan.bigBytes >> 20} MiB round trip`,
+          only(allPaths),
+          (path) => call<BigResult>(path, "bigRoundTrip", plan.bigBytes, plan.bigRounds),
+          (v) => `${v.msPerRoundTrip.toFixed(1)} ms`,
+        );
+    const bidi = !wanted("bidi")
+      ? {}
+      : await repeat(
+          `bidi ping-pong x ${plan.bidiRounds}`,
+          only(bidiPaths),
+          (path) => call<PingPongResult>(path, "bidiPingPong", plan.bidiRounds, plan.warmup),
+          (v) => `${v.usPerRoundTrip.toFixed(1)} µs/round trip`,
+        );
     return {
       chromium: browser.version,
       isolated,

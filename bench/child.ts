@@ -84,10 +84,7 @@ export function startChild(script: string, options: { execArgv?: string[]; args?
 }
 
 /** Child side: answers the parent's requests with `handlers`; "stop" runs `onStop` then exits. */
-export function serveParent(
-  handlers: Record<string, (body: unknown) => unknown>,
-  onStop: () => Promise<void> | void,
-): void {
+export function serveParent(handlers: Record<string, (body: unknown) => unknown>, onStop: () => Promise<void> | void): void {
   if (!process.send) throw new Error("this script runs as a benchmark child process (with an IPC channel), not on its own");
   process.on("message", (message: Envelope) => {
     void (async () => {
@@ -103,7 +100,7 @@ export function serveParent(
         if (!handler) throw new Error(`unknown op ${message.op}`);
         process.send?.({ id: message.id, op: message.op, body: await handler(message.body) });
       } catch (error) {
-        process.send?.({ id: message.id, op: message.op, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+        process.send?.({ id: message.id, op: message.op, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       }
     })();
   });

@@ -50,12 +50,7 @@ export interface Chromium {
 
 /** The flags every run uses: headless, no background traffic, no QUIC, fresh profile. */
 export function chromiumArgs(userDataDir: string, options: LaunchOptions = {}): string[] {
-  const args = [
-    "--headless=new",
-    ...CHROMIUM_FLAGS,
-    "--remote-debugging-port=0",
-    `--user-data-dir=${userDataDir}`,
-  ];
+  const args = ["--headless=new", ...CHROMIUM_FLAGS, "--remote-debugging-port=0", `--user-data-dir=${userDataDir}`];
   if (options.ignoreCertificateErrors) args.push("--ignore-certificate-errors");
   args.push(...(options.extraArgs ?? []), "about:blank");
   return args;

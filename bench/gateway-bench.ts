@@ -9,7 +9,7 @@ import { createTransport } from "@connectrpc/connect/protocol-grpc";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { WebSocket } from "ws";
 import { DemoService } from "../demo/gen/swtunnel/demo/v1/demo_pb.js";
-import { createTunnelClient, createUniversalClient, type WebSocketConstructorLike } from "../sw/tunnel.js";
+import { createTunnelClient, createUniversalClient, type WebSocketConstructorLike } from "../client/index.js";
 import type { Child } from "./child.js";
 
 /** One run of one client against the gateway or the backend. */
@@ -84,9 +84,6 @@ export async function measureCalls(
 }
 
 async function usages(processes: { gateway?: Child; backend: Child }): Promise<{ gateway?: Usage; backend: Usage }> {
-  const [gateway, backend] = await Promise.all([
-    processes.gateway?.request<Usage>("usage"),
-    processes.backend.request<Usage>("usage"),
-  ]);
+  const [gateway, backend] = await Promise.all([processes.gateway?.request<Usage>("usage"), processes.backend.request<Usage>("usage")]);
   return { gateway, backend };
 }

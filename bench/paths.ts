@@ -19,7 +19,7 @@ export function repoRoot(): string {
       if (name === "swtunnel") return (cached = dir);
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find swtunnel's package.json above " + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`cannot find swtunnel's package.json above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }

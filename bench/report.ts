@@ -67,7 +67,11 @@ export function evaluateTargets(r: BenchResults): TargetCheck[] {
       return;
     }
     const met = atMost ? value <= limit : value >= limit;
-    out.push({ name, met, detail: `${value.toFixed(unit === "x" ? 2 : 1)}${unit === "x" ? "x" : ` ${unit}`} (target ${atMost ? "<=" : ">="} ${limit}${unit === "x" ? "x" : ` ${unit}`})` });
+    out.push({
+      name,
+      met,
+      detail: `${value.toFixed(unit === "x" ? 2 : 1)}${unit === "x" ? "x" : ` ${unit}`} (target ${atMost ? "<=" : ">="} ${limit}${unit === "x" ? "x" : ` ${unit}`})`,
+    });
   };
   const b = r.browser;
   const seq = b?.sequentialUsPerCall ?? {};
@@ -199,7 +203,11 @@ ${table(
   ["path", "ms per round trip", "x direct HTTP/1.1"],
   pathOrder
     .filter((p) => b.bigMsPerRoundTrip[p])
-    .map((p) => [pathLabels[p], fmt(b.bigMsPerRoundTrip[p]), fmtRatio(ratio(med(b.bigMsPerRoundTrip, p), med(b.bigMsPerRoundTrip, "direct-h1")))]),
+    .map((p) => [
+      pathLabels[p],
+      fmt(b.bigMsPerRoundTrip[p]),
+      fmtRatio(ratio(med(b.bigMsPerRoundTrip, p), med(b.bigMsPerRoundTrip, "direct-h1"))),
+    ]),
 )}
 
 ## Bidi ping-pong
@@ -224,7 +232,15 @@ run in child processes; CPU time is each process's \`process.cpuUsage()\` (user 
 over the run divided by the calls.
 
 ${table(
-  ["client", "calls/s (64 in flight)", "x direct", "gateway CPU µs/call", "backend CPU µs/call", "client CPU µs/call", "sequential µs/call"],
+  [
+    "client",
+    "calls/s (64 in flight)",
+    "x direct",
+    "gateway CPU µs/call",
+    "backend CPU µs/call",
+    "client CPU µs/call",
+    "sequential µs/call",
+  ],
   (["direct", "tunnel"] as const).map((k) => [
     k === "tunnel" ? "tunnel client -> gateway -> grpc-js" : "connect-node HTTP/2 -> grpc-js",
     fmt(g[k].callsPerSec, 0),
@@ -248,8 +264,18 @@ ${table(
   ["sockets", "KiB RSS per socket", "KiB JS heap per socket"],
   r.idleSockets.map((s) => [
     String(s.sockets),
-    fmt({ ...s.rssBytesPerSocket, median: s.rssBytesPerSocket.median / 1024, min: s.rssBytesPerSocket.min / 1024, max: s.rssBytesPerSocket.max / 1024 }),
-    fmt({ ...s.heapBytesPerSocket, median: s.heapBytesPerSocket.median / 1024, min: s.heapBytesPerSocket.min / 1024, max: s.heapBytesPerSocket.max / 1024 }),
+    fmt({
+      ...s.rssBytesPerSocket,
+      median: s.rssBytesPerSocket.median / 1024,
+      min: s.rssBytesPerSocket.min / 1024,
+      max: s.rssBytesPerSocket.max / 1024,
+    }),
+    fmt({
+      ...s.heapBytesPerSocket,
+      median: s.heapBytesPerSocket.median / 1024,
+      min: s.heapBytesPerSocket.min / 1024,
+      max: s.heapBytesPerSocket.max / 1024,
+    }),
   ]),
 )}
 `);
@@ -305,9 +331,7 @@ function panel(x: number, y: number, width: number, title: string, unit: string,
   const barArea = width - labelWidth - 100;
   const top = Math.max(...bars.map((bar) => bar.max), ...bars.map((bar) => bar.value), 1);
   const rowHeight = 26;
-  const out: string[] = [
-    `<text x="${x}" y="${y}" font-size="14" font-weight="bold">${esc(title)}</text>`,
-  ];
+  const out: string[] = [`<text x="${x}" y="${y}" font-size="14" font-weight="bold">${esc(title)}</text>`];
   bars.forEach((bar, i) => {
     const rowY = y + 14 + i * rowHeight;
     const w = (bar.value / top) * barArea;
@@ -345,7 +369,13 @@ export function renderSvg(r: BenchResults): string {
   const b = r.browser;
   if (b) {
     const seq = barsFor(b.sequentialUsPerCall, pathOrder);
-    seq.push({ label: "wasmws (its README, other machine)", value: wasmwsUsPerCall, min: wasmwsUsPerCall, max: wasmwsUsPerCall, color: "#b55" });
+    seq.push({
+      label: "wasmws (its README, other machine)",
+      value: wasmwsUsPerCall,
+      min: wasmwsUsPerCall,
+      max: wasmwsUsPerCall,
+      color: "#b55",
+    });
     panels.push({ title: "Sequential hello-world call: µs per call (lower is better)", unit: "µs", bars: seq });
     const levels = Object.keys(b.concurrency);
     const last = levels[levels.length - 1];
@@ -355,10 +385,17 @@ export function renderSvg(r: BenchResults): string {
       panels.push({
         title: `${last} calls in flight: calls/s (higher is better${floor})`,
         unit: "calls/s",
-        bars: barsFor(c, pathOrder.filter((p) => p !== "ws-echo")),
+        bars: barsFor(
+          c,
+          pathOrder.filter((p) => p !== "ws-echo"),
+        ),
       });
     }
-    panels.push({ title: "Server stream, 64 KiB messages: MB/s (higher is better)", unit: "MB/s", bars: barsFor(b.stream["64KiB"].mbPerSec, pathOrder) });
+    panels.push({
+      title: "Server stream, 64 KiB messages: MB/s (higher is better)",
+      unit: "MB/s",
+      bars: barsFor(b.stream["64KiB"].mbPerSec, pathOrder),
+    });
   }
   let y = 50;
   const body: string[] = [];

@@ -53,18 +53,39 @@ export async function main(argv: string[]): Promise<number> {
   const quick = values.quick ?? false;
   const reps = values.reps ? Number(values.reps) : quick ? 3 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${values.reps}`);
-  const only = new Set<Section>(
-    values.only ? (values.only.split(",") as Section[]) : sections,
-  );
+  const only = new Set<Section>(values.only ? (values.only.split(",") as Section[]) : sections);
   for (const s of only) if (!sections.includes(s)) throw new Error(`--only takes ${sections.join(",")}; got ${s}`);
 
   const plan: BrowserPlan = quick
-    ? { reps, sequentialCalls: 2048, concurrentCalls: 1024, inflight: [1, 16, 64, 256], streamBigCount: 128, streamSmallCount: 10_000, bigBytes: 4 << 20, bigRounds: 2, bidiRounds: 1024, warmup: 100 }
-    : { reps, sequentialCalls: 8192, concurrentCalls: 2048, inflight: [1, 16, 64, 256], streamBigCount: 256, streamSmallCount: 20_000, bigBytes: 4 << 20, bigRounds: 4, bidiRounds: 2048, warmup: 200 };
+    ? {
+        reps,
+        sequentialCalls: 2048,
+        concurrentCalls: 1024,
+        inflight: [1, 16, 64, 256],
+        streamBigCount: 128,
+        streamSmallCount: 10_000,
+        bigBytes: 4 << 20,
+        bigRounds: 2,
+        bidiRounds: 1024,
+        warmup: 100,
+      }
+    : {
+        reps,
+        sequentialCalls: 8192,
+        concurrentCalls: 2048,
+        inflight: [1, 16, 64, 256],
+        streamBigCount: 256,
+        streamSmallCount: 20_000,
+        bigBytes: 4 << 20,
+        bigRounds: 4,
+        bidiRounds: 2048,
+        warmup: 200,
+      };
   const partial = values.workloads !== undefined || values.paths !== undefined;
   if (values.workloads) {
     plan.workloads = values.workloads.split(",") as BrowserWorkload[];
-    for (const w of plan.workloads) if (!browserWorkloads.includes(w)) throw new Error(`--workloads takes ${browserWorkloads.join(",")}; got ${w}`);
+    for (const w of plan.workloads)
+      if (!browserWorkloads.includes(w)) throw new Error(`--workloads takes ${browserWorkloads.join(",")}; got ${w}`);
   }
   if (values.paths) plan.paths = values.paths.split(",") as PathName[];
   const gatewayCalls = quick ? 5_000 : 20_000;
@@ -94,7 +115,11 @@ export async function main(argv: string[]): Promise<number> {
     const request: BackendRequest = { grpc: true, connectH2c: true };
     if (only.has("browser")) Object.assign(request, { connectH1: true, echo: true, connectH2Tls: await makeSelfSignedCert() });
     const urls = await backend.request<BackendUrls>("start", request);
-    log(`backends: ${Object.entries(urls).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+    log(
+      `backends: ${Object.entries(urls)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}`,
+    );
 
     if (only.has("bundle")) {
       const bundles = await measureBundles();
@@ -216,7 +241,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   log("targets (reported, not asserted):");
   for (const t of results.targets) log(`  ${t.met === undefined ? "n/a   " : t.met ? "met   " : "MISSED"} ${t.name}: ${t.detail}`);
-  log(`wrote bench-results/latest.json${values.json ? `, ${values.json}` : ""}${values["no-docs"] ? "" : ", docs/BENCHMARKS.md, docs/bench.svg"}`);
+  log(
+    `wrote bench-results/latest.json${values.json ? `, ${values.json}` : ""}${values["no-docs"] ? "" : ", docs/BENCHMARKS.md, docs/bench.svg"}`,
+  );
   return 0;
 }
 

@@ -23,10 +23,23 @@ export async function makeSelfSignedCert(): Promise<SelfSignedCert> {
     const keyFile = join(dir, "key.pem");
     const certFile = join(dir, "cert.pem");
     await run("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "-keyout", keyFile, "-out", certFile,
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
     ]).catch((error: Error) => {
       throw new Error(`openssl could not make a self-signed certificate (is openssl installed?): ${error.message}`);
     });

@@ -5,7 +5,24 @@ import { metric, SERVICE_PATH } from "./support/env.js";
 
 const kinds = ["connect-bin", "connect-json", "grpc-web"] as const;
 // gRPC codes 1..16 and the names Connect-ES gives them.
-const codes = ["Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"];
+const codes = [
+  "Canceled",
+  "Unknown",
+  "InvalidArgument",
+  "DeadlineExceeded",
+  "NotFound",
+  "AlreadyExists",
+  "PermissionDenied",
+  "ResourceExhausted",
+  "FailedPrecondition",
+  "Aborted",
+  "OutOfRange",
+  "Unimplemented",
+  "Internal",
+  "Unavailable",
+  "DataLoss",
+  "Unauthenticated",
+];
 
 test.beforeEach(async ({ page, env }) => {
   await openApp(page, env.site.url, {
@@ -45,7 +62,14 @@ for (const kind of kinds) {
     });
 
     test("metadata and trailers are echoed", async ({ page, env }) => {
-      const r = await swt(page, "unary", kind, env.site.url, { text: "m" }, { headers: { "x-echo-a": "alpha", "x-echo-data-bin": "AAEC" } });
+      const r = await swt(
+        page,
+        "unary",
+        kind,
+        env.site.url,
+        { text: "m" },
+        { headers: { "x-echo-a": "alpha", "x-echo-data-bin": "AAEC" } },
+      );
       expect(r.error).toBeUndefined();
       expect(r.header["x-echo-a"]).toBe("alpha");
       expect(r.trailer["x-echo-a-t"]).toBe("alpha");

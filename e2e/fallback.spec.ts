@@ -6,7 +6,7 @@ import { closedPort } from "./support/tcp-proxy.js";
 
 test("gateway down + fallback 'network': calls reach the Connect backend directly", async ({ page, env }) => {
   const gateway = `ws://127.0.0.1:${await closedPort()}/tunnel`;
-  await openApp(page, env.site.url, { gateway, match: [env.connect.url + "/"], fallback: "network" });
+  await openApp(page, env.site.url, { gateway, match: [`${env.connect.url}/`], fallback: "network" });
   for (const kind of ["connect-bin", "grpc-web"] as const) {
     const id = `fallback-network-${kind}`;
     const r = await swt(page, "unary", kind, env.connect.url, { id, text: "direct" });
@@ -21,7 +21,7 @@ test("gateway down + fallback 'network': calls reach the Connect backend directl
 
 test("gateway down + fallback 'error': unavailable at once, saying the gateway could not be reached", async ({ page, env }) => {
   const gateway = `ws://127.0.0.1:${await closedPort()}/tunnel`;
-  await openApp(page, env.site.url, { gateway, match: [env.connect.url + "/"], fallback: "error" });
+  await openApp(page, env.site.url, { gateway, match: [`${env.connect.url}/`], fallback: "error" });
   for (const kind of ["connect-bin", "connect-json", "grpc-web"] as const) {
     const id = `fallback-error-${kind}`;
     const r = await swt(page, "unary", kind, env.connect.url, { id, text: "x" });

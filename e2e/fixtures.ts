@@ -20,7 +20,11 @@ type Swt = {
 };
 
 /** Runs `window.swt[method](...args)` in the page. */
-export function swt<M extends keyof Swt>(page: Page, method: M, ...args: Swt[M] extends (...a: infer A) => unknown ? A : never): Promise<Swt[M] extends (...a: never[]) => infer R ? Awaited<R> : never> {
+export function swt<M extends keyof Swt>(
+  page: Page,
+  method: M,
+  ...args: Swt[M] extends (...a: infer A) => unknown ? A : never
+): Promise<Swt[M] extends (...a: never[]) => infer R ? Awaited<R> : never> {
   return page.evaluate(
     ([m, a]) => {
       const s = (globalThis as unknown as { swt: Record<string, (...x: unknown[]) => unknown> }).swt;
@@ -32,7 +36,7 @@ export function swt<M extends keyof Swt>(page: Page, method: M, ...args: Swt[M] 
 
 /** Opens the test app at `origin` and registers the worker with `options`; the page is controlled when this returns. */
 export async function openApp(page: Page, origin: string, options: RegisterTunnelOptions): Promise<void> {
-  await page.goto(origin + "/");
+  await page.goto(`${origin}/`);
   await page.waitForFunction(() => "swt" in globalThis);
   const { controlled } = await swt(page, "register", options);
   expect(controlled).toBe(true);

@@ -7,4 +7,4 @@
 export { registerTunnel, workerScriptUrl, TunnelHandle, TunnelStatusEvent, type RegisterTunnelOptions } from "./register.js";
 export { createTunnelTransport, type TunnelTransportOptions } from "./transport.js";
 export { createPortClient, type PortClientOptions } from "./port-client.js";
-export type { StatusMessage, TunnelCounters, WorkerTunnelStatus } from "../sw/worker/status.js";
+export type { StatusMessage, TunnelCounters, WorkerTunnelStatus } from "../port/status.js";

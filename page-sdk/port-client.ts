@@ -1,6 +1,6 @@
 /**
  * A Connect `UniversalClientFn` whose I/O is the worker's MessagePort protocol
- * (sw/worker/port-protocol.ts): all calls share one port (see port-mux.ts), the request
+ * (port/messages.ts): all calls share one port (see port-mux.ts), the request
  * body travels as transferred ArrayBuffers under the worker's credit (a body that is
  * complete at once rides in the `start` message), the response body is an async
  * iterable that returns credit as Connect consumes it, trailers, abort -> cancel.
@@ -9,16 +9,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalClientFn, UniversalClientRequest, UniversalClientResponse } from "@connectrpc/connect/protocol";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import type { HeaderList } from "../protocol/index.js";
-import { ChunkQueue } from "../sw/worker/chunk-queue.js";
-import {
-  CreditBatcher,
-  CreditGate,
-  PORT_WINDOW,
-  splitChunk,
-  toTransferable,
-  type StartMessage,
-} from "../sw/worker/port-protocol.js";
-import type { PortLike } from "../sw/worker/port-server.js";
+import { ChunkQueue } from "../port/chunk-queue.js";
+import { CreditBatcher, CreditGate, PORT_WINDOW, splitChunk, toTransferable, type StartMessage } from "../port/messages.js";
+import type { PortLike } from "../port/port-like.js";
 import { PortMux, type PortLink } from "./port-mux.js";
 
 /** Options of {@link createPortClient}. */

@@ -6,8 +6,8 @@
  * worker stops answering while calls run.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { PORT_DEAD_AFTER_MS, PORT_REUSE_IDLE_MS, parseWorkerMessage, type PageMessage, type WorkerMessage } from "../sw/worker/port-protocol.js";
-import type { PortLike } from "../sw/worker/port-server.js";
+import { PORT_DEAD_AFTER_MS, PORT_REUSE_IDLE_MS, parseWorkerMessage, type PageMessage, type WorkerMessage } from "../port/messages.js";
+import type { PortLike } from "../port/port-like.js";
 
 /** What a call registers on a link: its messages, and the link's death. */
 export interface CallHandler {
@@ -99,7 +99,10 @@ export class PortLink {
     if (Date.now() - this.lastSeen <= this.deadAfterMs) return;
     // A stopped worker closes its end silently; without this the calls would hang.
     this.kill(
-      new ConnectError(`swtunnel: the service worker stopped answering for ${this.deadAfterMs} ms; the call was lost, retry it`, Code.Unavailable),
+      new ConnectError(
+        `swtunnel: the service worker stopped answering for ${this.deadAfterMs} ms; the call was lost, retry it`,
+        Code.Unavailable,
+      ),
     );
   }
 

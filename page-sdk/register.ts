@@ -2,8 +2,8 @@
  * `registerTunnel`: registers the swtunnel worker (idempotently), resolves once this page
  * is controlled by it — the first visit included — and reports its status.
  */
-import { CLAIM_MESSAGE, PING_MESSAGE } from "../sw/worker/port-protocol.js";
-import { STATUS_CHANNEL, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus } from "../sw/worker/status.js";
+import { CLAIM_MESSAGE, PING_MESSAGE } from "../port/messages.js";
+import { STATUS_CHANNEL, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus } from "../port/status.js";
 import { workerForPage } from "./worker-port.js";
 
 /** Options of {@link registerTunnel}. */
@@ -62,7 +62,10 @@ export class TunnelHandle extends EventTarget {
     const worker = await workerForPage();
     const channel = new MessageChannel();
     const reply = new Promise<StatusMessage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`swtunnel: the worker did not answer a status ping within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`swtunnel: the worker did not answer a status ping within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       channel.port1.onmessage = (e) => {
         clearTimeout(timer);
         channel.port1.close();
@@ -107,7 +110,7 @@ export class TunnelHandle extends EventTarget {
   }
 
   private update(message: StatusMessage): void {
-    if (!message || message.type !== "swtunnel.status") return;
+    if (message?.type !== "swtunnel.status") return;
     this.status = message.status;
     this.counters = message.counters;
     this.onStatus?.(message);

@@ -7,7 +7,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import type { Compression } from "@connectrpc/connect/protocol";
 import { createTransport } from "@connectrpc/connect/protocol-grpc";
 import type { BinaryReadOptions, BinaryWriteOptions, JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import type { PortLike } from "../sw/worker/port-server.js";
+import type { PortLike } from "../port/port-like.js";
 import { createPortClient } from "./port-client.js";
 import { onControllerChange, openWorkerPort } from "./worker-port.js";
 

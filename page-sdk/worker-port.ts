@@ -1,7 +1,7 @@
 /**
  * Opening a MessagePort to the page's Service Worker.
  */
-import { CONNECT_MESSAGE } from "../sw/worker/port-protocol.js";
+import { CONNECT_MESSAGE } from "../port/messages.js";
 
 /** The worker to talk to: the page's controller, else the scope's active worker. */
 export async function workerForPage(): Promise<ServiceWorker> {

@@ -277,7 +277,8 @@ function checkSetting(id: SettingId, value: number): void {
       if (value > MAX_WINDOW) fail("windows are at most 2^31-1");
       break;
     case SettingId.MAX_FRAME_PAYLOAD:
-      if (value < MIN_MAX_FRAME_PAYLOAD || value > MAX_MAX_FRAME_PAYLOAD) fail(`must be ${MIN_MAX_FRAME_PAYLOAD}..${MAX_MAX_FRAME_PAYLOAD}`);
+      if (value < MIN_MAX_FRAME_PAYLOAD || value > MAX_MAX_FRAME_PAYLOAD)
+        fail(`must be ${MIN_MAX_FRAME_PAYLOAD}..${MAX_MAX_FRAME_PAYLOAD}`);
       break;
   }
 }
@@ -288,7 +289,10 @@ function checkSetting(id: SettingId, value: number): void {
  */
 export function decodeFrame(message: Uint8Array, from: Peer, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Frame {
   if (message.length < FRAME_HEADER_SIZE) {
-    throw new ProtocolError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${message.length} bytes is shorter than the ${FRAME_HEADER_SIZE}-byte header`);
+    throw new ProtocolError(
+      ErrorCode.FRAME_SIZE_ERROR,
+      `frame of ${message.length} bytes is shorter than the ${FRAME_HEADER_SIZE}-byte header`,
+    );
   }
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   const type = view.getUint8(0);
@@ -314,7 +318,11 @@ export function decodeFrame(message: Uint8Array, from: Peer, limits: DecodeLimit
   };
   const checkBlockSize = (blockSize: number) => {
     if (blockSize > limits.maxHeaderBlockBytes) {
-      throw new ProtocolError(ErrorCode.HEADER_BLOCK_TOO_LARGE, `header block of ${blockSize} bytes exceeds the limit of ${limits.maxHeaderBlockBytes}`, streamId);
+      throw new ProtocolError(
+        ErrorCode.HEADER_BLOCK_TOO_LARGE,
+        `header block of ${blockSize} bytes exceeds the limit of ${limits.maxHeaderBlockBytes}`,
+        streamId,
+      );
     }
   };
 
@@ -348,14 +356,20 @@ export function decodeFrame(message: Uint8Array, from: Peer, limits: DecodeLimit
     }
     case FrameType.TRAILERS: {
       needStream("TRAILERS");
-      if (from === "client") throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, "TRAILERS frame from a client; only the gateway sends trailers", streamId);
+      if (from === "client")
+        throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, "TRAILERS frame from a client; only the gateway sends trailers", streamId);
       checkBlockSize(size);
       return { kind: "trailers", streamId, trailers: decodeHeaderBlock(message, p, message.length, streamId) };
     }
     case FrameType.RST_STREAM: {
       needStream("RST_STREAM");
       if (size < 4) throw new ProtocolError(ErrorCode.FRAME_SIZE_ERROR, `RST_STREAM payload of ${size} bytes; at least 4 needed`);
-      return { kind: "rst", streamId, code: view.getUint32(p), message: decodeText(message, p + 4, message.length) ?? "(message is not UTF-8)" };
+      return {
+        kind: "rst",
+        streamId,
+        code: view.getUint32(p),
+        message: decodeText(message, p + 4, message.length) ?? "(message is not UTF-8)",
+      };
     }
     case FrameType.SETTINGS: {
       needZero("SETTINGS");
@@ -391,7 +405,12 @@ export function decodeFrame(message: Uint8Array, from: Peer, limits: DecodeLimit
       if (size < 8) throw new ProtocolError(ErrorCode.FRAME_SIZE_ERROR, `GOAWAY payload of ${size} bytes; at least 8 needed`);
       const lastStreamId = view.getUint32(p);
       if (lastStreamId > MAX_STREAM_ID) throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, "GOAWAY last stream id has the reserved bit set");
-      return { kind: "goaway", lastStreamId, code: view.getUint32(p + 4), message: decodeText(message, p + 8, message.length) ?? "(message is not UTF-8)" };
+      return {
+        kind: "goaway",
+        lastStreamId,
+        code: view.getUint32(p + 4),
+        message: decodeText(message, p + 8, message.length) ?? "(message is not UTF-8)",
+      };
     }
     default:
       return { kind: "unknown", type, flags, streamId, payload };

@@ -7,7 +7,7 @@ import { build } from "esbuild";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Bundles sw/sw-entry.ts -> <outdir>/sw.js and page-sdk/index.ts -> <outdir>/page-sdk.js.
+ * Bundles sw/entry.ts -> <outdir>/sw.js and page-sdk/index.ts -> <outdir>/page-sdk.js.
  * sw.js has no imports or exports left, so it also runs as a classic worker script.
  * @param {{ outdir: string, minify?: boolean, sourcemap?: boolean }} options
  */
@@ -19,7 +19,7 @@ export async function buildBrowser({ outdir, minify = false, sourcemap = true })
     platform: "browser",
     minify,
     // Explicit although esbuild's default when bundling: the worker's size budget
-    // (20 KiB gzipped, test/browser/bundle-size.test.ts) relies on unused code going.
+    // (20 KiB gzipped, test/sw/bundle-size.test.ts) relies on unused code going.
     treeShaking: true,
     // A linked .map file next to the bundle, never inlined into it.
     sourcemap: sourcemap ? "linked" : false,
@@ -28,7 +28,7 @@ export async function buildBrowser({ outdir, minify = false, sourcemap = true })
     absWorkingDir: root,
   };
   await Promise.all([
-    build({ ...common, entryPoints: { sw: join(root, "sw/sw-entry.ts") }, outdir }),
+    build({ ...common, entryPoints: { sw: join(root, "sw/entry.ts") }, outdir }),
     build({ ...common, entryPoints: { "page-sdk": join(root, "page-sdk/index.ts") }, outdir }),
   ]);
 }

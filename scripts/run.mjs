@@ -60,7 +60,9 @@ if (needed.length > 0) {
   let code = run(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "update", "-qq"], { env });
   if (code === 0) code = run(sudo[0] ?? "apt-get", [...(isRoot ? [] : ["apt-get"]), "install", "-y", "-qq", ...needed], { env });
   if (code !== 0) {
-    console.error(`[swtunnel] could not install ${needed.join(", ")}. Install them (Debian/Ubuntu: apt-get install ${needed.join(" ")}) or set SWTUNNEL_CHROMIUM to a Chromium binary, then run again.`);
+    console.error(
+      `[swtunnel] could not install ${needed.join(", ")}. Install them (Debian/Ubuntu: apt-get install ${needed.join(" ")}) or set SWTUNNEL_CHROMIUM to a Chromium binary, then run again.`,
+    );
     process.exit(1);
   }
 }

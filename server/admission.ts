@@ -22,11 +22,18 @@ export interface AdmissionOptions {
 /** The subprotocols a client offered (Sec-WebSocket-Protocol, comma-separated). */
 export function offeredProtocols(req: IncomingMessage): string[] {
   const raw = req.headers["sec-websocket-protocol"];
-  return (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Checks the Origin against the allowlist, or against the request's own Host when there is none. */
-export function checkOrigin(origin: string | undefined, host: string | undefined, options: Pick<AdmissionOptions, "allowOrigins" | "allowNoOrigin">): Refusal | undefined {
+export function checkOrigin(
+  origin: string | undefined,
+  host: string | undefined,
+  options: Pick<AdmissionOptions, "allowOrigins" | "allowNoOrigin">,
+): Refusal | undefined {
   if (origin === undefined) {
     return options.allowNoOrigin ? undefined : { status: 403, reason: "an Origin header is required" };
   }

@@ -24,11 +24,26 @@ const FLAGS: Flag[] = [
   { name: "upstream-protocol", option: "upstreamProtocol", kind: "string", help: "grpc | connect (default grpc)" },
   { name: "upstream-ca", option: "upstreamCa", kind: "string", help: "PEM file of CAs trusted for an https upstream" },
   { name: "upstream-insecure", option: "upstreamInsecure", kind: "bool", help: "skip TLS verification of the upstream" },
-  { name: "upstream-ping-interval-ms", option: "upstreamPingIntervalMs", kind: "int", help: "HTTP/2 PING interval to the upstream (default 30000)" },
-  { name: "descriptors", option: "descriptors", kind: "string", help: "binary FileDescriptorSet file, for Connect/gRPC-Web JSON to a gRPC upstream" },
+  {
+    name: "upstream-ping-interval-ms",
+    option: "upstreamPingIntervalMs",
+    kind: "int",
+    help: "HTTP/2 PING interval to the upstream (default 30000)",
+  },
+  {
+    name: "descriptors",
+    option: "descriptors",
+    kind: "string",
+    help: "binary FileDescriptorSet file, for Connect/gRPC-Web JSON to a gRPC upstream",
+  },
   { name: "path", option: "path", kind: "string", help: "tunnel path (default /tunnel)" },
   { name: "allow-origin", option: "allowOrigins", kind: "list", help: "allowed Origin, repeatable (default: the gateway's own origin)" },
-  { name: "allow-no-origin", option: "allowNoOrigin", kind: "bool", help: "admit upgrades without Origin (default true; --no-allow-no-origin to refuse)" },
+  {
+    name: "allow-no-origin",
+    option: "allowNoOrigin",
+    kind: "bool",
+    help: "admit upgrades without Origin (default true; --no-allow-no-origin to refuse)",
+  },
   { name: "allow-service", option: "allowServices", kind: "list", help: "allowed pkg.Service, repeatable (default: all)" },
   { name: "max-sockets", option: "maxSockets", kind: "int", help: "open sockets in total (default 10000)" },
   { name: "max-sockets-per-ip", option: "maxSocketsPerIp", kind: "int", help: "open sockets per client IP (default 100)" },
@@ -36,7 +51,12 @@ const FLAGS: Flag[] = [
   { name: "max-header-block-bytes", option: "maxHeaderBlockBytes", kind: "int", help: "largest request header block (default 65536)" },
   { name: "max-frame-payload", option: "maxFramePayload", kind: "int", help: "largest frame payload (default 65536)" },
   { name: "max-message-bytes", option: "maxMessageBytes", kind: "int", help: "largest message either way, 0 = no limit (default 4194304)" },
-  { name: "idle-timeout-ms", option: "idleTimeoutMs", kind: "int", help: "close sockets without streams after this, 0 = never (default 300000)" },
+  {
+    name: "idle-timeout-ms",
+    option: "idleTimeoutMs",
+    kind: "int",
+    help: "close sockets without streams after this, 0 = never (default 300000)",
+  },
   { name: "stream-window", option: "streamWindow", kind: "int", help: "receive window per stream (default 1048576)" },
   { name: "connection-window", option: "connectionWindow", kind: "int", help: "receive window per socket (default 8388608)" },
   { name: "ping-interval-ms", option: "pingIntervalMs", kind: "int", help: "tunnel PING interval, 0 = off (default 25000)" },
@@ -59,8 +79,8 @@ export function usage(): string {
     "",
     "Options:",
     ...FLAGS.map((f) => `  --${f.name}${f.kind === "bool" ? "" : " VALUE"}`.padEnd(38) + f.help),
-    "  -h, --help".padEnd(38) + "print this help",
-    "  --version".padEnd(38) + "print the version",
+    `${"  -h, --help".padEnd(38)}print this help`,
+    `${"  --version".padEnd(38)}print the version`,
     "",
     "Endpoints: /tunnel (WebSocket, subprotocol swtunnel.v1), /healthz, /readyz, /metrics.",
     "SIGTERM/SIGINT drain the gateway, then exit 0.",
@@ -74,8 +94,14 @@ export class UsageError extends Error {
 }
 
 /** Parses argv (without node and script) and the environment into gateway options. */
-export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): { command: "help" | "version" | "gateway"; options?: GatewayOptions } {
-  const spec: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = { help: { type: "boolean", short: "h" }, version: { type: "boolean" } };
+export function parseCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { command: "help" | "version" | "gateway"; options?: GatewayOptions } {
+  const spec: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
+  };
   for (const f of FLAGS) {
     spec[f.name] = { type: f.kind === "bool" ? "boolean" : "string", multiple: f.kind === "list" };
   }
@@ -89,14 +115,26 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   if (values.help) return { command: "help" };
   if (values.version) return { command: "version" };
   if (positionals.length !== 1 || positionals[0] !== "gateway") {
-    throw new UsageError(positionals.length === 0 ? "missing command; the command is: gateway" : `unknown command ${JSON.stringify(positionals.join(" "))}; the command is: gateway`);
+    throw new UsageError(
+      positionals.length === 0
+        ? "missing command; the command is: gateway"
+        : `unknown command ${JSON.stringify(positionals.join(" "))}; the command is: gateway`,
+    );
   }
   const options: Record<string, unknown> = {};
   for (const f of FLAGS) {
     let raw: unknown = values[f.name];
     const fromEnv = env[envName(f.name)];
     if (raw === undefined && fromEnv !== undefined && fromEnv !== "") {
-      raw = f.kind === "list" ? fromEnv.split(",").map((s) => s.trim()).filter(Boolean) : f.kind === "bool" ? parseBool(f, fromEnv) : fromEnv;
+      raw =
+        f.kind === "list"
+          ? fromEnv
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : f.kind === "bool"
+            ? parseBool(f, fromEnv)
+            : fromEnv;
     }
     if (raw === undefined) continue;
     const where = values[f.name] !== undefined ? `--${f.name}` : envName(f.name);
@@ -108,7 +146,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         break;
       }
       case "list":
-        options[f.option] = (raw as string[]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+        options[f.option] = (raw as string[])
+          .flatMap((s) => s.split(","))
+          .map((s) => s.trim())
+          .filter(Boolean);
         break;
       default:
         options[f.option] = raw;
@@ -162,7 +203,11 @@ export interface CliIo {
  * Runs the CLI. Resolves with the exit code for --help/--version/bad input, or with the
  * running gateway (the caller then waits for a signal). Never calls process.exit.
  */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = { stdout: console.log, stderr: console.error }): Promise<number | Gateway> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: CliIo = { stdout: console.log, stderr: console.error },
+): Promise<number | Gateway> {
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(argv, env);

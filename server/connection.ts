@@ -223,12 +223,14 @@ export class TunnelConnection implements StreamHost {
     }
     const stream = this.streams.get(id);
     if (stream) stream.reset(err.code, err.message);
-    else if (id > this.highestId) this.goaway(ErrorCode.PROTOCOL_ERROR, `frame for stream ${id}, above the highest opened id ${this.highestId}`);
+    else if (id > this.highestId)
+      this.goaway(ErrorCode.PROTOCOL_ERROR, `frame for stream ${id}, above the highest opened id ${this.highestId}`);
   }
 
   /** RST_STREAM for a stream that never entered the table. */
   private refuse(id: number, code: ErrorCode, message: string): void {
-    if (code !== ErrorCode.REFUSED_STREAM) this.ctx.log.info({ remote: this.remote, stream: id, code: errorCodeName(code), message }, "stream refused");
+    if (code !== ErrorCode.REFUSED_STREAM)
+      this.ctx.log.info({ remote: this.remote, stream: id, code: errorCodeName(code), message }, "stream refused");
     this.ctx.metrics.errors.inc({ code: errorCodeName(code) });
     this.send({ kind: "rst", streamId: id, code, message });
   }
@@ -239,7 +241,10 @@ export class TunnelConnection implements StreamHost {
       this.settingsReceived = true;
       this.peer = resolveSettings(frame.settings);
       if (this.peer.version !== PROTOCOL_VERSION) {
-        throw new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, `client speaks protocol version ${this.peer.version}; this gateway speaks version ${PROTOCOL_VERSION} only`);
+        throw new ProtocolError(
+          ErrorCode.UNSUPPORTED_VERSION,
+          `client speaks protocol version ${this.peer.version}; this gateway speaks version ${PROTOCOL_VERSION} only`,
+        );
       }
       this.connectionSendWindow.credit(this.peer.initialConnectionWindow);
       return;
@@ -292,13 +297,17 @@ export class TunnelConnection implements StreamHost {
 
   /** Frames for a stream not in the table: ignored at or below the highest id, an error above. */
   private checkKnown(id: number): void {
-    if (id > this.highestId) throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `frame for stream ${id}, above the highest opened id ${this.highestId}`);
+    if (id > this.highestId)
+      throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `frame for stream ${id}, above the highest opened id ${this.highestId}`);
   }
 
   private onRequestHeaders(frame: Frame & { kind: "request-headers" }): void {
     const id = frame.streamId;
     if (id <= this.highestId) {
-      throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `HEADERS for stream ${id}, not greater than the highest id ${this.highestId}; ids are never reused`);
+      throw new ProtocolError(
+        ErrorCode.PROTOCOL_ERROR,
+        `HEADERS for stream ${id}, not greater than the highest id ${this.highestId}; ids are never reused`,
+      );
     }
     this.highestId = id;
     const o = this.ctx.options;

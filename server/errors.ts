@@ -33,7 +33,8 @@ export function resetCodeFor(err: UpstreamError): ErrorCode {
 export function encodeGrpcMessage(message: string): string {
   let out = "";
   for (const byte of new TextEncoder().encode(message)) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }

@@ -4,6 +4,13 @@
  */
 export { createGateway, type Gateway, type GatewayStats } from "./gateway.js";
 export { DEFAULT_OPTIONS, OptionsError, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
-export { UpstreamError, type ProtocolAdapter, type ProxyRequest, type ProxyResponse, type Upstream, type UpstreamProtocol } from "./exchange.js";
+export {
+  UpstreamError,
+  type ProtocolAdapter,
+  type ProxyRequest,
+  type ProxyResponse,
+  type Upstream,
+  type UpstreamProtocol,
+} from "./exchange.js";
 export { EMPTY_BODY, bodyOf } from "./body.js";
 export { UpstreamPool, type UpstreamPoolOptions } from "./upstream/pool.js";

@@ -37,7 +37,11 @@ export class GatewayMetrics {
     labelNames: ["code"],
     registers: [this.registry],
   });
-  readonly upstreamSessions = new Gauge({ name: "swtunnel_upstream_sessions", help: "Open HTTP/2 sessions to the upstream", registers: [this.registry] });
+  readonly upstreamSessions = new Gauge({
+    name: "swtunnel_upstream_sessions",
+    help: "Open HTTP/2 sessions to the upstream",
+    registers: [this.registry],
+  });
   readonly callDuration = new Histogram({
     name: "swtunnel_call_duration_seconds",
     help: "Duration of tunnel streams, by method and status",

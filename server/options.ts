@@ -145,9 +145,11 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     return parsed.origin;
   });
   for (const s of o.allowServices) {
-    if (!SERVICE.test(s)) throw new OptionsError(`allowServices entry ${JSON.stringify(s)} is not a fully-qualified service name such as pkg.v1.Service`);
+    if (!SERVICE.test(s))
+      throw new OptionsError(`allowServices entry ${JSON.stringify(s)} is not a fully-qualified service name such as pkg.v1.Service`);
   }
-  if (!LEVELS.includes(o.logLevel)) throw new OptionsError(`logLevel must be one of ${LEVELS.join(", ")}, got ${JSON.stringify(o.logLevel)}`);
+  if (!LEVELS.includes(o.logLevel))
+    throw new OptionsError(`logLevel must be one of ${LEVELS.join(", ")}, got ${JSON.stringify(o.logLevel)}`);
   int("port", o.port, 0, 65535);
   int("upstreamPingIntervalMs", o.upstreamPingIntervalMs, 0, 2 ** 31 - 1);
   int("maxSockets", o.maxSockets, 1, 2 ** 31 - 1);

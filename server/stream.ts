@@ -163,7 +163,10 @@ export class TunnelStream {
     let response: ProxyResponse;
     if (!adapter) {
       const type = header(this.head.headers, "content-type") ?? "(none)";
-      response = textResponse(415, `unsupported content-type ${type}; this gateway accepts ${ctx.adapters.map((a) => a.name).join(", ")} requests`);
+      response = textResponse(
+        415,
+        `unsupported content-type ${type}; this gateway accepts ${ctx.adapters.map((a) => a.name).join(", ")} requests`,
+      );
     } else {
       try {
         response = await adapter.handle(request, ctx.upstream);
@@ -189,7 +192,16 @@ export class TunnelStream {
     try {
       if (this.finished) return;
       const trailersOnly = response.body === EMPTY_BODY && response.trailers().length === 0;
-      if (!this.sendHead({ kind: "response-headers", streamId: this.id, status: response.status, headers: response.headers, endStream: trailersOnly })) return;
+      if (
+        !this.sendHead({
+          kind: "response-headers",
+          streamId: this.id,
+          status: response.status,
+          headers: response.headers,
+          endStream: trailersOnly,
+        })
+      )
+        return;
       this.outcome = header(response.headers, "grpc-status") ?? String(response.status);
       if (trailersOnly) return this.maybeFinish();
       const limit = new MessageLimit(this.host.ctx.options.maxMessageBytes, isEnveloped(header(response.headers, "content-type") ?? ""));
@@ -222,7 +234,8 @@ export class TunnelStream {
 
   /** Sends response HEADERS or TRAILERS, if they fit the client's frame size. */
   private sendHead(frame: Frame & { kind: "response-headers" | "trailers" }): boolean {
-    const event: StreamEvent = frame.kind === "trailers" ? { frame: "trailers" } : { frame: "response-headers", endStream: frame.endStream };
+    const event: StreamEvent =
+      frame.kind === "trailers" ? { frame: "trailers" } : { frame: "response-headers", endStream: frame.endStream };
     this.transition(event);
     const ok = this.host.send(frame);
     if (!ok) this.abandon();
@@ -319,7 +332,10 @@ export class TunnelStream {
     this.wakeBody();
     this.wakeWindow();
     const { metrics } = this.host.ctx;
-    metrics.callDuration.observe({ method: metrics.methodLabel(this.head.path), status: this.outcome }, (performance.now() - this.started) / 1000);
+    metrics.callDuration.observe(
+      { method: metrics.methodLabel(this.head.path), status: this.outcome },
+      (performance.now() - this.started) / 1000,
+    );
     this.host.streamClosed(this);
   }
 }

@@ -107,7 +107,11 @@ export async function wsEchoBenchClient(url: string): Promise<BenchClient> {
  */
 export function fetchEchoBenchClient(url: string): BenchClient {
   const roundTrip = async (bytes: Uint8Array): Promise<ArrayBuffer> => {
-    const response = await fetch(url, { method: "POST", body: bytes as Uint8Array<ArrayBuffer>, headers: { "content-type": "application/octet-stream" } });
+    const response = await fetch(url, {
+      method: "POST",
+      body: bytes as Uint8Array<ArrayBuffer>,
+      headers: { "content-type": "application/octet-stream" },
+    });
     return response.arrayBuffer();
   };
   return {

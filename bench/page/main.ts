@@ -35,10 +35,14 @@ async function client(path: PathName): Promise<BenchClient> {
       break;
     case "tunnel-fetch":
       // The unmodified fetch-based client: the worker intercepts its requests.
-      made = connectBenchClient(createConnectTransport({ baseUrl: need(config.tunnelBaseUrl, "tunnelBaseUrl"), useBinaryFormat: true }), { bidi: false });
+      made = connectBenchClient(createConnectTransport({ baseUrl: need(config.tunnelBaseUrl, "tunnelBaseUrl"), useBinaryFormat: true }), {
+        bidi: false,
+      });
       break;
     case "page-sdk":
-      made = connectBenchClient(createTunnelTransport({ baseUrl: need(config.tunnelBaseUrl, "tunnelBaseUrl"), useBinaryFormat: true }), { bidi: true });
+      made = connectBenchClient(createTunnelTransport({ baseUrl: need(config.tunnelBaseUrl, "tunnelBaseUrl"), useBinaryFormat: true }), {
+        bidi: true,
+      });
       break;
     case "ws-echo":
       made = await wsEchoBenchClient(need(config.echoUrl, "echoUrl"));

@@ -44,12 +44,7 @@ export interface ConcurrentResult {
 }
 
 /** `total` hello calls with `inflight` of them outstanding at any time. */
-export async function concurrent(
-  client: BenchClient,
-  total: number,
-  inflight: number,
-  warmup: number,
-): Promise<ConcurrentResult> {
+export async function concurrent(client: BenchClient, total: number, inflight: number, warmup: number): Promise<ConcurrentResult> {
   await Promise.all(Array.from({ length: Math.min(inflight, warmup) }, () => client.hello("warmup")));
   const latencies = new Float64Array(total);
   let next = 0;

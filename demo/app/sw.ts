@@ -6,8 +6,8 @@
  */
 import { precacheAndRoute } from "workbox-precaching";
 import { installTunnel } from "../../sw/index.js";
-import { parseEntryConfig } from "../../sw/worker/entry-config.js";
-import type { WorkerScopeLike } from "../../sw/worker/scope.js";
+import { parseEntryConfig } from "../../sw/entry-config.js";
+import type { WorkerScopeLike } from "../../sw/scope.js";
 
 declare const self: WorkerScopeLike & { __WB_MANIFEST: Parameters<typeof precacheAndRoute>[0] };
 

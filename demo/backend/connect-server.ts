@@ -104,12 +104,16 @@ export async function startConnectBackend(options: ConnectBackendOptions = {}): 
     socket.once("close", () => sockets.delete(socket));
   });
   const close = (): Promise<void> =>
-    closeServer(server, () => {
-      for (const session of sessions) session.close();
-    }, () => {
-      for (const session of sessions) session.destroy();
-      for (const socket of sockets) socket.destroy();
-    });
+    closeServer(
+      server,
+      () => {
+        for (const session of sessions) session.close();
+      },
+      () => {
+        for (const session of sessions) session.destroy();
+        for (const socket of sockets) socket.destroy();
+      },
+    );
   return listen(server, options, options.tls ? "https" : "http", recorder, close);
 }
 
@@ -125,7 +129,11 @@ export async function startConnectBackendHttp1(options: ConnectBackendHttp1Optio
     handler(req, res);
   });
   const close = (): Promise<void> =>
-    closeServer(server, () => server.closeIdleConnections(), () => server.closeAllConnections());
+    closeServer(
+      server,
+      () => server.closeIdleConnections(),
+      () => server.closeAllConnections(),
+    );
   return listen(server, options, "http", recorder, close);
 }
 
@@ -153,11 +161,7 @@ async function listen(
 }
 
 /** server.close(), ask open connections to finish, and cut them after closeGraceMs. */
-function closeServer(
-  server: { close(cb: (err?: Error) => void): unknown },
-  graceful: () => void,
-  force: () => void,
-): Promise<void> {
+function closeServer(server: { close(cb: (err?: Error) => void): unknown }, graceful: () => void, force: () => void): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(force, closeGraceMs);
     server.close(() => {

@@ -190,10 +190,12 @@ type DuplexCall = GrpcCall & Duplex & { cancelled: boolean; end(md?: Metadata): 
 function unaryHandler(recorder: Recorder, fn: UnaryFn) {
   return (call: UnaryCall, callback: Callback): void => {
     const { ctx, trailers, finish } = prepare(call, recorder);
-    fn(call.request, ctx).then(
-      (res) => callback(null, res, trailers),
-      (err: unknown) => callback(toGrpcError(err, trailers)),
-    ).finally(finish);
+    fn(call.request, ctx)
+      .then(
+        (res) => callback(null, res, trailers),
+        (err: unknown) => callback(toGrpcError(err, trailers)),
+      )
+      .finally(finish);
   };
 }
 
@@ -266,10 +268,12 @@ function clientStreamHandler(recorder: Recorder, fn: ClientStreamFn) {
     const { ctx, trailers, finish } = prepare(call, recorder);
     // Destroying the readable on cancel ends the handler's for-await with an error.
     addAbortSignal(ctx.signal, call);
-    fn(incoming(call), ctx).then(
-      (res) => callback(null, res, trailers),
-      (err: unknown) => callback(toGrpcError(err, trailers)),
-    ).finally(finish);
+    fn(incoming(call), ctx)
+      .then(
+        (res) => callback(null, res, trailers),
+        (err: unknown) => callback(toGrpcError(err, trailers)),
+      )
+      .finally(finish);
   };
 }
 

@@ -113,10 +113,7 @@ export async function unary(req: UnaryRequest, ctx: CallContext): Promise<UnaryR
  * TestService.ServerStream: `count` messages of `size` bytes, `interval_ms` apart, then
  * fail_code if set. The server pulls one message at a time, so a slow reader stops it.
  */
-export async function* serverStream(
-  req: ServerStreamRequest,
-  ctx: CallContext,
-): AsyncGenerator<ServerStreamResponse> {
+export async function* serverStream(req: ServerStreamRequest, ctx: CallContext): AsyncGenerator<ServerStreamResponse> {
   const done = track(ctx, req.id);
   try {
     const payload = patternBytes(req.size);
@@ -136,10 +133,7 @@ export async function* serverStream(
 }
 
 /** TestService.ClientStream: count messages and payload bytes, join the texts with ",". */
-export async function clientStream(
-  reqs: AsyncIterable<ClientStreamRequest>,
-  ctx: CallContext,
-): Promise<ClientStreamResponse> {
+export async function clientStream(reqs: AsyncIterable<ClientStreamRequest>, ctx: CallContext): Promise<ClientStreamResponse> {
   let done: (() => void) | undefined;
   try {
     let count = 0;
@@ -181,9 +175,7 @@ export async function fail(req: FailRequest): Promise<never> {
   if (req.code < 1 || req.code > 16) {
     throw new ConnectError(`Fail: code must be a gRPC code 1..16, got ${req.code}`, Code.InvalidArgument);
   }
-  throw new ConnectError(req.message, req.code as Code, undefined, [
-    { desc: ErrorDetailSchema, value: { reason: req.detail } },
-  ]);
+  throw new ConnectError(req.message, req.code as Code, undefined, [{ desc: ErrorDetailSchema, value: { reason: req.detail } }]);
 }
 
 /** TestService.Inspect: what the recorder holds for `id`. */

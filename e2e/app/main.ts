@@ -63,7 +63,20 @@ function errorInfo(e: unknown): CallResult["error"] {
   };
 }
 
-async function run(body: (r: CallResult, opts: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string>; onHeader: (h: Headers) => void; onTrailer: (h: Headers) => void }, abort: AbortController) => Promise<void>, o: CallOptions = {}): Promise<CallResult> {
+async function run(
+  body: (
+    r: CallResult,
+    opts: {
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      headers?: Record<string, string>;
+      onHeader: (h: Headers) => void;
+      onTrailer: (h: Headers) => void;
+    },
+    abort: AbortController,
+  ) => Promise<void>,
+  o: CallOptions = {},
+): Promise<CallResult> {
   const r: CallResult = { ok: false, header: {}, trailer: {} };
   const abort = new AbortController();
   try {
@@ -111,7 +124,12 @@ const swt = {
     }, o);
   },
 
-  serverStream(kind: Kind, baseUrl: string, req: { id?: string; count: number; size?: number; intervalMs?: number; failCode?: number }, o: CallOptions = {}) {
+  serverStream(
+    kind: Kind,
+    baseUrl: string,
+    req: { id?: string; count: number; size?: number; intervalMs?: number; failCode?: number },
+    o: CallOptions = {},
+  ) {
     return run(async (r, opts, abort) => {
       r.messages = [];
       for await (const m of client(kind, baseUrl).serverStream(req, opts)) {

@@ -24,7 +24,9 @@ export function decompress(encoding: string | undefined, data: Uint8Array, maxBy
   } catch (e) {
     const tooLarge = (e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
     throw new ConnectError(
-      tooLarge ? `decompressed message is larger than the gateway's limit of ${maxBytes} bytes` : `cannot decompress ${encoding} message: ${String(e)}`,
+      tooLarge
+        ? `decompressed message is larger than the gateway's limit of ${maxBytes} bytes`
+        : `cannot decompress ${encoding} message: ${String(e)}`,
       tooLarge ? Code.ResourceExhausted : Code.InvalidArgument,
     );
   }

@@ -105,7 +105,8 @@ async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upst
   let trailers: HeaderList;
   try {
     for await (const env of transformSplitEnvelope(ctx.maxMessageBytes)(res.body)) {
-      if (message !== undefined) throw new ConnectError("upstream sent more than one response message for a unary call", Code.Unimplemented);
+      if (message !== undefined)
+        throw new ConnectError("upstream sent more than one response message for a unary call", Code.Unimplemented);
       message = env.data;
       flags = env.flags;
     }

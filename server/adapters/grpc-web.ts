@@ -32,7 +32,12 @@ export function createGrpcWebAdapter(ctx: AdapterContext): ProtocolAdapter {
     name: "grpc-web",
     matches(request, upstreamProtocol) {
       const flavour = parseGrpcWebType(contentType(request.headers));
-      return upstreamProtocol === "grpc" && request.method === "POST" && flavour !== undefined && (flavour.codec === "proto" || flavour.codec === "json");
+      return (
+        upstreamProtocol === "grpc" &&
+        request.method === "POST" &&
+        flavour !== undefined &&
+        (flavour.codec === "proto" || flavour.codec === "json")
+      );
     },
     handle(request, upstream) {
       return handle(ctx, request, upstream);
@@ -54,12 +59,21 @@ async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upst
     headers.push(["te", "trailers"]);
     if (method) {
       const m = method;
-      body = mapMessages(body, (json) => ctx.transcoder!.requestToBinary(m, json), getHeader(request.headers, "grpc-encoding"), ctx.maxMessageBytes);
+      body = mapMessages(
+        body,
+        (json) => ctx.transcoder!.requestToBinary(m, json),
+        getHeader(request.headers, "grpc-encoding"),
+        ctx.maxMessageBytes,
+      );
       headers = withoutHeaders(headers, ["grpc-encoding"]);
       // The adapter must read every response message: ask for them uncompressed.
       headers = withHeader(headers, "grpc-accept-encoding", "identity");
     }
-    headers = withHeader(headers, "content-type", codec === "proto" && !contentType(request.headers).endsWith("+proto") ? "application/grpc" : "application/grpc+proto");
+    headers = withHeader(
+      headers,
+      "content-type",
+      codec === "proto" && !contentType(request.headers).endsWith("+proto") ? "application/grpc" : "application/grpc+proto",
+    );
     res = await upstream({ ...request, headers, body: firstError.watch(body) });
   } catch (e) {
     if (request.signal.aborted) throw e;
@@ -76,7 +90,12 @@ async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upst
   let messages = res.body;
   if (method) {
     const m = method;
-    messages = mapMessages(messages, (bin) => ctx.transcoder!.responseToJson(m, bin), getHeader(res.headers, "grpc-encoding"), ctx.maxMessageBytes);
+    messages = mapMessages(
+      messages,
+      (bin) => ctx.transcoder!.responseToJson(m, bin),
+      getHeader(res.headers, "grpc-encoding"),
+      ctx.maxMessageBytes,
+    );
   }
   const body = withTrailerFrame(request, firstError, messages, res);
   return { status: 200, headers, body: text ? encodeBase64Stream(body) : body, trailers: () => [] };

@@ -17,7 +17,10 @@ export function jsonMethod(transcoder: Transcoder | undefined, path: string): De
   if (!transcoder) throw new ConnectError(noDescriptorsMessage, Code.FailedPrecondition);
   const method = transcoder.method(path);
   if (!method) {
-    throw new ConnectError(`${path.split("?")[0]} is not a method in the gateway's descriptors; rebuild them with \`buf build -o\``, Code.Unimplemented);
+    throw new ConnectError(
+      `${path.split("?")[0]} is not a method in the gateway's descriptors; rebuild them with \`buf build -o\``,
+      Code.Unimplemented,
+    );
   }
   return method;
 }

@@ -49,13 +49,13 @@ export function createTranscoder(descriptors: Uint8Array): Transcoder {
       return registry.getService(m[1]!)?.methods.find((x) => x.name === m[2]);
     },
     requestToBinary(method, json) {
-      let message;
+      let binary: Uint8Array;
       try {
-        message = fromJsonString(method.input, decoder.decode(json), jsonRead);
+        binary = toBinary(method.input, fromJsonString(method.input, decoder.decode(json), jsonRead));
       } catch (e) {
         throw new ConnectError(`cannot decode ${method.input.typeName} from JSON: ${errorMessage(e)}`, Code.InvalidArgument);
       }
-      return toBinary(method.input, message);
+      return binary;
     },
     responseToJson(method, binary) {
       try {
@@ -68,7 +68,7 @@ export function createTranscoder(descriptors: Uint8Array): Transcoder {
 }
 
 function loadRegistry(bytes: Uint8Array): FileRegistry {
-  let set;
+  let set: ReturnType<typeof fromBinary<typeof FileDescriptorSetSchema>>;
   try {
     set = fromBinary(FileDescriptorSetSchema, bytes);
   } catch (e) {

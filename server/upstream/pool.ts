@@ -103,12 +103,24 @@ export class UpstreamPool {
   }
 
   private connect(): Entry {
-    const { url, ca, insecure, pingIntervalMs = 30_000, log, streamWindow = 1 << 20, connectionWindow = 8 << 20, maxFrameSize = 1 << 16 } = this.options;
+    const {
+      url,
+      ca,
+      insecure,
+      pingIntervalMs = 30_000,
+      log,
+      streamWindow = 1 << 20,
+      connectionWindow = 8 << 20,
+      maxFrameSize = 1 << 16,
+    } = this.options;
     const settings: http2.Settings = {
       initialWindowSize: streamWindow,
       maxFrameSize: Math.min(Math.max(maxFrameSize, 16_384), 16_777_215),
     };
-    const session = http2.connect(url, url.startsWith("https:") ? { ca, rejectUnauthorized: !insecure, ALPNProtocols: ["h2"], settings } : { settings });
+    const session = http2.connect(
+      url,
+      url.startsWith("https:") ? { ca, rejectUnauthorized: !insecure, ALPNProtocols: ["h2"], settings } : { settings },
+    );
     // The session window is not a SETTINGS value: it grows with a WINDOW_UPDATE on stream 0.
     if (connectionWindow > 65_535) session.once("connect", () => session.destroyed || session.setLocalWindowSize(connectionWindow));
     const entry: Entry = { session, active: 0, connected: false, closed: false, ready: undefined as unknown as Promise<void> };
@@ -120,7 +132,9 @@ export class UpstreamPool {
         log?.debug({ upstream: url, maxConcurrentStreams: session.remoteSettings.maxConcurrentStreams }, "upstream session connected");
         resolve();
       });
-      session.once("error", (err) => reject(new UpstreamError("unavailable", `cannot reach upstream ${url}: ${err.message}${tlsHint(err)}`)));
+      session.once("error", (err) =>
+        reject(new UpstreamError("unavailable", `cannot reach upstream ${url}: ${err.message}${tlsHint(err)}`)),
+      );
       session.once("close", () => reject(new UpstreamError("unavailable", `upstream ${url} closed the connection`)));
     });
     entry.ready.catch(() => {}); // observed by each request
@@ -135,7 +149,10 @@ export class UpstreamPool {
         if (!entry.connected || session.destroyed) return;
         if (pingPending) {
           if (++missed < MAX_MISSED_PINGS) return;
-          log?.warn({ upstream: url, pingIntervalMs }, `upstream did not answer a PING for ${MAX_MISSED_PINGS} ping intervals; closing session`);
+          log?.warn(
+            { upstream: url, pingIntervalMs },
+            `upstream did not answer a PING for ${MAX_MISSED_PINGS} ping intervals; closing session`,
+          );
           session.destroy();
           return;
         }

@@ -20,7 +20,9 @@ describe("createAdapters", () => {
     expect(pick("grpc", post("application/grpc-web-text"))).toBe("grpc-web");
     expect(pick("grpc", post("application/connect+json"))).toBe("connect-stream");
     expect(pick("grpc", post("application/proto"))).toBe("connect-unary");
-    expect(pick("grpc", request({ method: "GET", path: "/a.B/C?connect=v1&encoding=json&message=%7B%7D", headers: [] }))).toBe("connect-unary");
+    expect(pick("grpc", request({ method: "GET", path: "/a.B/C?connect=v1&encoding=json&message=%7B%7D", headers: [] }))).toBe(
+      "connect-unary",
+    );
   });
 
   it("matches nothing for what is not an RPC it can carry (the core answers 415)", () => {
@@ -34,7 +36,13 @@ describe("createAdapters", () => {
   });
 
   it("passes every Connect, gRPC and gRPC-Web request to a Connect upstream", () => {
-    for (const t of ["application/grpc", "application/grpc-web+json", "application/connect+proto", "application/json", "application/proto"]) {
+    for (const t of [
+      "application/grpc",
+      "application/grpc-web+json",
+      "application/connect+proto",
+      "application/json",
+      "application/proto",
+    ]) {
       expect(pick("connect", post(t))).toBe("connect-passthrough");
     }
     expect(pick("connect", request({ method: "GET", path: "/a.B/C?connect=v1&encoding=proto&message=AA&base64=1", headers: [] }))).toBe(

@@ -19,7 +19,11 @@ const ok: [string, string][] = [["grpc-status", "0"]];
 const statusBin = Buffer.from(
   toBinary(
     StatusSchema,
-    create(StatusSchema, { code: 5, message: "gone", details: [{ typeUrl: "type.googleapis.com/x.Detail", value: new Uint8Array([10, 1, 122]) }] }),
+    create(StatusSchema, {
+      code: 5,
+      message: "gone",
+      details: [{ typeUrl: "type.googleapis.com/x.Detail", value: new Uint8Array([10, 1, 122]) }],
+    }),
   ),
 ).toString("base64");
 
@@ -42,7 +46,11 @@ describe("Connect unary adapter (unit)", () => {
 
   it("turns a POST into one gRPC envelope with gRPC headers", async () => {
     const { upstream, seen } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc+proto"], ["x-h", "1"], ["grpc-accept-encoding", "gzip"]],
+      headers: [
+        ["content-type", "application/grpc+proto"],
+        ["x-h", "1"],
+        ["grpc-accept-encoding", "gzip"],
+      ],
       body: [env(0, "resp")],
       trailers: [...ok, ["x-tr", "t"]],
     }));
@@ -81,11 +89,23 @@ describe("Connect unary adapter (unit)", () => {
   it("passes compressed messages through with their encoding both ways", async () => {
     const zipped = gzipSync("req");
     const { upstream, seen } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc"], ["grpc-encoding", "gzip"]],
+      headers: [
+        ["content-type", "application/grpc"],
+        ["grpc-encoding", "gzip"],
+      ],
       body: [env(1, gzipSync("resp"))],
       trailers: ok,
     }));
-    const res = await unary.handle(request({ headers: [["content-type", "application/proto"], ["content-encoding", "gzip"]], body: [zipped] }), upstream);
+    const res = await unary.handle(
+      request({
+        headers: [
+          ["content-type", "application/proto"],
+          ["content-encoding", "gzip"],
+        ],
+        body: [zipped],
+      }),
+      upstream,
+    );
     expect(header(seen[0]!.headers, "grpc-encoding")).toBe("gzip");
     expect(envelopes(seen[0]!.body)[0]!.flags).toBe(1);
     expect(header(res.headers, "content-encoding")).toBe("gzip");
@@ -107,7 +127,10 @@ describe("Connect unary adapter (unit)", () => {
 
   it("reads GET requests with a percent-encoded JSON message", async () => {
     const u = createConnectUnaryAdapter(jsonCtx);
-    const { upstream, seen } = fakeUpstream(() => ({ body: [env(0, toBinary(UnaryResponseSchema, create(UnaryResponseSchema, { text: "ö" })))], trailers: ok }));
+    const { upstream, seen } = fakeUpstream(() => ({
+      body: [env(0, toBinary(UnaryResponseSchema, create(UnaryResponseSchema, { text: "ö" })))],
+      trailers: ok,
+    }));
     const path = `/swtunnel.test.v1.TestService/Unary?encoding=json&connect=v1&message=${encodeURIComponent('{"text":"a+b ö"}')}`;
     const res = await u.handle(request({ method: "GET", path, headers: [] }), upstream);
     expect(fromBinary(UnaryRequestSchema, envelopes(seen[0]!.body)[0]!.data).text).toBe("a+b ö");
@@ -117,9 +140,17 @@ describe("Connect unary adapter (unit)", () => {
 
   it("answers a gRPC error as the Connect error JSON with details and the mapped HTTP status", async () => {
     const { upstream } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc"], ["x-h", "1"]],
+      headers: [
+        ["content-type", "application/grpc"],
+        ["x-h", "1"],
+      ],
       body: [],
-      trailers: [["grpc-status", "5"], ["grpc-message", "gone%20away"], ["grpc-status-details-bin", statusBin], ["x-tr", "t"]],
+      trailers: [
+        ["grpc-status", "5"],
+        ["grpc-message", "gone%20away"],
+        ["grpc-status-details-bin", statusBin],
+        ["x-tr", "t"],
+      ],
     }));
     const res = await unary.handle(request({ headers: [["content-type", "application/proto"]] }), upstream);
     expect(res.status).toBe(404);
@@ -135,7 +166,12 @@ describe("Connect unary adapter (unit)", () => {
 
   it("percent-decodes grpc-message when there are no details", async () => {
     const { upstream } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc"], ["grpc-status", "16"], ["grpc-message", "who%3F%20you"], ["x-m", "m"]],
+      headers: [
+        ["content-type", "application/grpc"],
+        ["grpc-status", "16"],
+        ["grpc-message", "who%3F%20you"],
+        ["x-m", "m"],
+      ],
     }));
     const res = await unary.handle(request({ headers: [["content-type", "application/proto"]] }), upstream);
     expect(res.status).toBe(401);
@@ -153,7 +189,15 @@ describe("Connect unary adapter (unit)", () => {
 
   it("rejects a bad connect-timeout-ms with invalid_argument", async () => {
     const { upstream, seen } = fakeUpstream(() => ({}));
-    const res = await unary.handle(request({ headers: [["content-type", "application/proto"], ["connect-timeout-ms", "soon"]] }), upstream);
+    const res = await unary.handle(
+      request({
+        headers: [
+          ["content-type", "application/proto"],
+          ["connect-timeout-ms", "soon"],
+        ],
+      }),
+      upstream,
+    );
     expect(seen).toHaveLength(0);
     expect(res.status).toBe(400);
     expect(await json(res)).toMatchObject({ code: "invalid_argument" });
@@ -187,7 +231,11 @@ describe("Connect unary adapter (unit)", () => {
     const res = await u.handle(
       request({
         path: "/swtunnel.test.v1.TestService/Unary",
-        headers: [["content-type", "application/json"], ["content-encoding", "gzip"], ["accept-encoding", "gzip"]],
+        headers: [
+          ["content-type", "application/json"],
+          ["content-encoding", "gzip"],
+          ["accept-encoding", "gzip"],
+        ],
         body: [gzipSync('{"text":"hi","delayMs":2}')],
       }),
       upstream,
@@ -203,12 +251,19 @@ describe("Connect unary adapter (unit)", () => {
     const u = createConnectUnaryAdapter(jsonCtx);
     const { upstream } = fakeUpstream(() => ({}));
     const bad = await u.handle(
-      request({ path: "/swtunnel.test.v1.TestService/Unary", headers: [["content-type", "application/json"]], body: [enc.encode('{"nope":1}')] }),
+      request({
+        path: "/swtunnel.test.v1.TestService/Unary",
+        headers: [["content-type", "application/json"]],
+        body: [enc.encode('{"nope":1}')],
+      }),
       upstream,
     );
     expect(bad.status).toBe(400);
     expect(await json(bad)).toMatchObject({ code: "invalid_argument" });
-    const unknown = await u.handle(request({ path: "/swtunnel.test.v1.TestService/Nope", headers: [["content-type", "application/json"]] }), upstream);
+    const unknown = await u.handle(
+      request({ path: "/swtunnel.test.v1.TestService/Nope", headers: [["content-type", "application/json"]] }),
+      upstream,
+    );
     expect(unknown.status).toBe(501);
     expect(await json(unknown)).toMatchObject({ code: "unimplemented" });
   });
@@ -240,7 +295,12 @@ describe("Connect streaming adapter (unit)", () => {
 
   it("passes envelopes through and turns trailers into the end-stream message", async () => {
     const { upstream, seen } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc+proto"], ["grpc-encoding", "gzip"], ["grpc-accept-encoding", "gzip,br"], ["x-h", "1"]],
+      headers: [
+        ["content-type", "application/grpc+proto"],
+        ["grpc-encoding", "gzip"],
+        ["grpc-accept-encoding", "gzip,br"],
+        ["x-h", "1"],
+      ],
       body: [env(0, "a"), env(1, "zz")],
       trailers: [...ok, ["x-t", "1"], ["x-t2-bin", "AAE="]],
     }));
@@ -280,7 +340,12 @@ describe("Connect streaming adapter (unit)", () => {
   it("puts error code, message and details in the end-stream", async () => {
     const { upstream } = fakeUpstream(() => ({
       body: [env(0, "a")],
-      trailers: [["grpc-status", "5"], ["grpc-message", "gone"], ["grpc-status-details-bin", statusBin], ["x-t", "1"]],
+      trailers: [
+        ["grpc-status", "5"],
+        ["grpc-message", "gone"],
+        ["grpc-status-details-bin", statusBin],
+        ["x-t", "1"],
+      ],
     }));
     const res = await stream.handle(request({ headers: [["content-type", "application/connect+proto"]] }), upstream);
     const { end } = await endStream(res);
@@ -292,7 +357,12 @@ describe("Connect streaming adapter (unit)", () => {
 
   it("answers trailers-only with a lone end-stream", async () => {
     const { upstream } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc"], ["grpc-status", "8"], ["grpc-message", "slow%20down"], ["x-m", "m"]],
+      headers: [
+        ["content-type", "application/grpc"],
+        ["grpc-status", "8"],
+        ["grpc-message", "slow%20down"],
+        ["x-m", "m"],
+      ],
     }));
     const res = await stream.handle(request({ headers: [["content-type", "application/connect+proto"]] }), upstream);
     expect(res.status).toBe(200);
@@ -330,14 +400,20 @@ describe("Connect streaming adapter (unit)", () => {
   it("JSON with descriptors transcodes every message, compressed ones included", async () => {
     const s = createConnectStreamAdapter(jsonCtx);
     const { upstream, seen } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc"], ["grpc-encoding", "gzip"]],
+      headers: [
+        ["content-type", "application/grpc"],
+        ["grpc-encoding", "gzip"],
+      ],
       body: [env(1, gzipSync(toBinary(UnaryResponseSchema, create(UnaryResponseSchema, { text: "r1" })))), env(0, new Uint8Array())],
       trailers: ok,
     }));
     const res = await s.handle(
       request({
         path: "/swtunnel.test.v1.TestService/Unary",
-        headers: [["content-type", "application/connect+json"], ["connect-content-encoding", "gzip"]],
+        headers: [
+          ["content-type", "application/connect+json"],
+          ["connect-content-encoding", "gzip"],
+        ],
         body: [env(1, gzipSync('{"text":"a"}')), env(0, '{"text":"b"}')],
       }),
       upstream,

@@ -9,7 +9,10 @@ import { collect, dec, enc, env, envelopes, fakeUpstream, header, request } from
 
 const ctx = { maxMessageBytes: 1 << 20 };
 const adapter = createGrpcWebAdapter(ctx);
-const okTrailers: [string, string][] = [["grpc-status", "0"], ["x-t", "v"]];
+const okTrailers: [string, string][] = [
+  ["grpc-status", "0"],
+  ["x-t", "v"],
+];
 
 describe("gRPC-Web adapter (unit)", () => {
   it("matches gRPC-Web content types only, and only for a gRPC upstream", () => {
@@ -26,18 +29,35 @@ describe("gRPC-Web adapter (unit)", () => {
 
   it("rewrites the request head and appends trailers as a 0x80 frame", async () => {
     const { upstream, seen } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc+proto"], ["x-h", "1"], ["content-length", "99"]],
+      headers: [
+        ["content-type", "application/grpc+proto"],
+        ["x-h", "1"],
+        ["content-length", "99"],
+      ],
       body: [env(0, "ab"), env(0, "cd")],
-      trailers: [["grpc-status", "0"], ["x-T", "v"]],
+      trailers: [
+        ["grpc-status", "0"],
+        ["x-T", "v"],
+      ],
     }));
     const res = await adapter.handle(
       request({
-        headers: [["content-type", "application/grpc-web+proto"], ["x-grpc-web", "1"], ["grpc-timeout", "5S"], ["x-user-agent", "ua"]],
+        headers: [
+          ["content-type", "application/grpc-web+proto"],
+          ["x-grpc-web", "1"],
+          ["grpc-timeout", "5S"],
+          ["x-user-agent", "ua"],
+        ],
         body: [env(0, "req")],
       }),
       upstream,
     );
-    expect(seen[0]!.headers).toEqual([["grpc-timeout", "5S"], ["x-user-agent", "ua"], ["te", "trailers"], ["content-type", "application/grpc+proto"]]);
+    expect(seen[0]!.headers).toEqual([
+      ["grpc-timeout", "5S"],
+      ["x-user-agent", "ua"],
+      ["te", "trailers"],
+      ["content-type", "application/grpc+proto"],
+    ]);
     expect(seen[0]!.body).toEqual(env(0, "req"));
     expect(res.status).toBe(200);
     expect(header(res.headers, "content-type")).toBe("application/grpc-web+proto");
@@ -58,7 +78,11 @@ describe("gRPC-Web adapter (unit)", () => {
     const details = Buffer.from("status-proto").toString("base64");
     const { upstream } = fakeUpstream(() => ({
       body: [],
-      trailers: [["grpc-status", "5"], ["grpc-message", "not%20found"], ["grpc-status-details-bin", details]],
+      trailers: [
+        ["grpc-status", "5"],
+        ["grpc-message", "not%20found"],
+        ["grpc-status-details-bin", details],
+      ],
     }));
     const res = await adapter.handle(request({ headers: [["content-type", "application/grpc-web+proto"]] }), upstream);
     const frames = envelopes(await collect(res.body));
@@ -68,7 +92,11 @@ describe("gRPC-Web adapter (unit)", () => {
 
   it("keeps a trailers-only answer in the head with an empty body", async () => {
     const { upstream } = fakeUpstream(() => ({
-      headers: [["content-type", "application/grpc"], ["grpc-status", "7"], ["grpc-message", "denied"]],
+      headers: [
+        ["content-type", "application/grpc"],
+        ["grpc-status", "7"],
+        ["grpc-message", "denied"],
+      ],
     }));
     const res = await adapter.handle(request({ headers: [["content-type", "application/grpc-web+proto"]] }), upstream);
     expect(res.status).toBe(200);
@@ -117,7 +145,9 @@ describe("gRPC-Web adapter (unit)", () => {
         const parts: Uint8Array[] = [];
         for (let i = 0; i < b64.length; i += cut) parts.push(enc.encode(b64.slice(i, i + cut)));
         const { upstream, seen } = fakeUpstream(() => ({ trailers: okTrailers }));
-        await collect((await adapter.handle(request({ headers: [["content-type", "application/grpc-web-text"]], body: parts }), upstream)).body);
+        await collect(
+          (await adapter.handle(request({ headers: [["content-type", "application/grpc-web-text"]], body: parts }), upstream)).body,
+        );
         expect(Buffer.from(seen[0]!.body)).toEqual(body);
         expect(header(seen[0]!.headers, "content-type")).toBe("application/grpc");
       });
@@ -131,14 +161,19 @@ describe("gRPC-Web adapter (unit)", () => {
       const text = b + c + a;
       const { upstream, seen } = fakeUpstream(() => ({ trailers: okTrailers }));
       const parts = [text.slice(0, 9), text.slice(9, 14), text.slice(14)].map((s) => enc.encode(s));
-      await collect((await adapter.handle(request({ headers: [["content-type", "application/grpc-web-text+proto"]], body: parts }), upstream)).body);
+      await collect(
+        (await adapter.handle(request({ headers: [["content-type", "application/grpc-web-text+proto"]], body: parts }), upstream)).body,
+      );
       expect(Buffer.from(seen[0]!.body)).toEqual(Buffer.concat([env(0, "bc"), env(0, "def"), env(0, "a")]));
       expect(header(seen[0]!.headers, "content-type")).toBe("application/grpc+proto");
     });
 
     it("answers bad base64 with invalid_argument in the trailer", async () => {
       const { upstream } = fakeUpstream(() => ({ trailers: okTrailers }));
-      const res = await adapter.handle(request({ headers: [["content-type", "application/grpc-web-text"]], body: [enc.encode("AAA*")] }), upstream);
+      const res = await adapter.handle(
+        request({ headers: [["content-type", "application/grpc-web-text"]], body: [enc.encode("AAA*")] }),
+        upstream,
+      );
       expect(header(res.headers, "grpc-status")).toBe("3");
     });
 
@@ -162,7 +197,10 @@ describe("gRPC-Web adapter (unit)", () => {
 
     it("without descriptors fails with failed_precondition naming --descriptors", async () => {
       const { upstream, seen } = fakeUpstream(() => ({}));
-      const res = await adapter.handle(request({ headers: [["content-type", "application/grpc-web+json"]], body: [env(0, "{}")] }), upstream);
+      const res = await adapter.handle(
+        request({ headers: [["content-type", "application/grpc-web+json"]], body: [env(0, "{}")] }),
+        upstream,
+      );
       expect(seen).toHaveLength(0);
       expect(header(res.headers, "grpc-status")).toBe("9");
       expect(decodeURIComponent(header(res.headers, "grpc-message")!)).toContain("--descriptors FILE");
@@ -175,7 +213,13 @@ describe("gRPC-Web adapter (unit)", () => {
         trailers: okTrailers,
       }));
       const res = await json.handle(
-        request({ headers: [["content-type", "application/grpc-web+json"], ["grpc-encoding", "identity"]], body: [env(0, '{"text":"hi","responseSize":3}')] }),
+        request({
+          headers: [
+            ["content-type", "application/grpc-web+json"],
+            ["grpc-encoding", "identity"],
+          ],
+          body: [env(0, '{"text":"hi","responseSize":3}')],
+        }),
         upstream,
       );
       expect(header(seen[0]!.headers, "content-type")).toBe("application/grpc+proto");
@@ -190,7 +234,10 @@ describe("gRPC-Web adapter (unit)", () => {
     it("with descriptors answers an unknown method with unimplemented", async () => {
       const json = createGrpcWebAdapter({ ...ctx, transcoder: createTranscoder(descriptors) });
       const { upstream } = fakeUpstream(() => ({}));
-      const res = await json.handle(request({ path: "/no.Such/Method", headers: [["content-type", "application/grpc-web+json"]] }), upstream);
+      const res = await json.handle(
+        request({ path: "/no.Such/Method", headers: [["content-type", "application/grpc-web+json"]] }),
+        upstream,
+      );
       expect(header(res.headers, "grpc-status")).toBe("12");
     });
   });

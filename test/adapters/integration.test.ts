@@ -30,7 +30,13 @@ import { adapterClient, collect, dec, enc, env, envelopes, header, http2Upstream
 const descriptors = readFileSync(new URL("../../demo/gen/descriptors.binpb", import.meta.url));
 type Kind = "connect" | "grpc-web" | "grpc";
 
-function transport(kind: Kind, adapters: ProtocolAdapter[], up: UpstreamProtocol, upstream: Upstream, opts: Partial<CommonTransportOptions> = {}): Transport {
+function transport(
+  kind: Kind,
+  adapters: ProtocolAdapter[],
+  up: UpstreamProtocol,
+  upstream: Upstream,
+  opts: Partial<CommonTransportOptions> = {},
+): Transport {
   const options: CommonTransportOptions = {
     baseUrl: "http://gateway.test",
     httpClient: adapterClient(adapters, up, upstream),
@@ -97,12 +103,15 @@ function behaves(name: string, make: () => Client<typeof TestService>) {
       );
       expect(cs).toMatchObject({ count: 3, totalBytes: 6n, joined: "a,b,c" });
       const texts: string[] = [];
-      for await (const m of client.bidi(items(create(BidiRequestSchema, { text: "x" }), create(BidiRequestSchema, { text: "y" })))) texts.push(m.text);
+      for await (const m of client.bidi(items(create(BidiRequestSchema, { text: "x" }), create(BidiRequestSchema, { text: "y" }))))
+        texts.push(m.text);
       expect(texts).toEqual(["x", "y"]);
     });
 
     it("errors keep code, message and details", async () => {
-      const err = ConnectError.from(await client.fail({ code: Code.PermissionDenied, message: "no way ü", detail: "why" }).catch((e: unknown) => e));
+      const err = ConnectError.from(
+        await client.fail({ code: Code.PermissionDenied, message: "no way ü", detail: "why" }).catch((e: unknown) => e),
+      );
       expect(err.code).toBe(Code.PermissionDenied);
       expect(err.rawMessage).toBe("no way ü");
       expect(err.findDetails(ErrorDetailSchema).map((d) => d.reason)).toEqual(["why"]);
@@ -133,7 +142,9 @@ describe("adapters to a real @grpc/grpc-js upstream", () => {
   behaves("gRPC-Web JSON (descriptors)", () => client("grpc-web", { useBinaryFormat: false }));
   behaves("Connect binary", () => client("connect"));
   behaves("Connect JSON (descriptors)", () => client("connect", { useBinaryFormat: false }));
-  behaves("Connect binary, gzip requests", () => client("connect", { sendCompression: compressionGzip, acceptCompression: [compressionGzip] }));
+  behaves("Connect binary, gzip requests", () =>
+    client("connect", { sendCompression: compressionGzip, acceptCompression: [compressionGzip] }),
+  );
 
   it("JSON without descriptors: failed_precondition telling what to do", async () => {
     for (const kind of ["connect", "grpc-web"] as const) {
@@ -162,9 +173,20 @@ describe("adapters to a real @grpc/grpc-js upstream", () => {
 
   it("gRPC-Web text mode reaches the backend (base64 cut at odd places)", async () => {
     const [adapter] = adapters.filter((a) => a.name === "grpc-web");
-    const body = Buffer.from(env(0, toBinary(UnaryRequestSchema, create(UnaryRequestSchema, { text: "txt", responseSize: 4 })))).toString("base64");
+    const body = Buffer.from(env(0, toBinary(UnaryRequestSchema, create(UnaryRequestSchema, { text: "txt", responseSize: 4 })))).toString(
+      "base64",
+    );
     const parts = [body.slice(0, 3), body.slice(3, 8), body.slice(8)].map((s) => enc.encode(s));
-    const res = await adapter!.handle(request({ headers: [["content-type", "application/grpc-web-text"], ["x-grpc-web", "1"]], body: parts }), up.upstream);
+    const res = await adapter!.handle(
+      request({
+        headers: [
+          ["content-type", "application/grpc-web-text"],
+          ["x-grpc-web", "1"],
+        ],
+        body: parts,
+      }),
+      up.upstream,
+    );
     expect(header(res.headers, "content-type")).toBe("application/grpc-web-text");
     const text: string[] = [];
     for await (const c of res.body) text.push(dec.decode(c));
@@ -209,5 +231,7 @@ describe("passthrough to a real @connectrpc/connect-node upstream", () => {
   for (const kind of ["connect", "grpc-web", "grpc"] as const) {
     behaves(`${kind} binary`, () => createClient(TestService, transport(kind, adapters, "connect", up.upstream)));
   }
-  behaves("connect JSON", () => createClient(TestService, transport("connect", adapters, "connect", up.upstream, { useBinaryFormat: false })));
+  behaves("connect JSON", () =>
+    createClient(TestService, transport("connect", adapters, "connect", up.upstream, { useBinaryFormat: false })),
+  );
 });

@@ -6,7 +6,14 @@
 import * as http2 from "node:http2";
 import type { UniversalClientFn } from "@connectrpc/connect/protocol";
 import type { HeaderList } from "../../protocol/index.js";
-import { UpstreamError, type ProtocolAdapter, type ProxyRequest, type ProxyResponse, type Upstream, type UpstreamProtocol } from "../../server/exchange.js";
+import {
+  UpstreamError,
+  type ProtocolAdapter,
+  type ProxyRequest,
+  type ProxyResponse,
+  type Upstream,
+  type UpstreamProtocol,
+} from "../../server/exchange.js";
 
 export const enc = new TextEncoder();
 export const dec = new TextDecoder();
@@ -21,7 +28,13 @@ export async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Arr
   return new Uint8Array(Buffer.concat(parts));
 }
 
-export function request(init: { method?: string; path?: string; headers: HeaderList; body?: Uint8Array[]; signal?: AbortSignal }): ProxyRequest {
+export function request(init: {
+  method?: string;
+  path?: string;
+  headers: HeaderList;
+  body?: Uint8Array[];
+  signal?: AbortSignal;
+}): ProxyRequest {
   return {
     method: init.method ?? "POST",
     path: init.path ?? "/swtunnel.test.v1.TestService/Unary",

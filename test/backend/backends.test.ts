@@ -2,19 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { create } from "@bufbuild/protobuf";
-import {
-  BidiRequestSchema,
-  ClientStreamRequestSchema,
-  ErrorDetailSchema,
-  TestService,
-} from "../../demo/gen/swtunnel/test/v1/test_pb.js";
+import { BidiRequestSchema, ClientStreamRequestSchema, ErrorDetailSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { ChatMessageSchema, DemoService } from "../../demo/gen/swtunnel/demo/v1/demo_pb.js";
-import {
-  patternBytes,
-  startConnectBackend,
-  startGrpcBackend,
-  type Backend,
-} from "../../demo/backend/index.js";
+import { patternBytes, startConnectBackend, startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 
 type Starter = () => Promise<Backend>;
 
@@ -30,7 +20,7 @@ describe.each(kinds)("%s backend over gRPC", (_name, start) => {
 
   beforeAll(async () => {
     backend = await start();
-    const transport = createGrpcTransport({ baseUrl: backend.url }) // gRPC is always HTTP/2;
+    const transport = createGrpcTransport({ baseUrl: backend.url }); // gRPC is always HTTP/2;
     client = createClient(TestService, transport);
     demo = createClient(DemoService, transport);
   });
@@ -61,10 +51,7 @@ describe.each(kinds)("%s backend over gRPC", (_name, start) => {
     headers.set("x-other", "not echoed");
     let responseHeader: Headers | undefined;
     let responseTrailer: Headers | undefined;
-    await client.unary(
-      { text: "m" },
-      { headers, onHeader: (h) => (responseHeader = h), onTrailer: (t) => (responseTrailer = t) },
-    );
+    await client.unary({ text: "m" }, { headers, onHeader: (h) => (responseHeader = h), onTrailer: (t) => (responseTrailer = t) });
     expect(responseHeader?.get("x-echo-a")).toBe("one, two");
     expect(responseHeader?.get("x-other")).toBeNull();
     expect(Buffer.from(responseHeader?.get("x-echo-data-bin") ?? "", "base64")).toEqual(Buffer.from([0, 1, 2, 255]));
@@ -75,9 +62,10 @@ describe.each(kinds)("%s backend over gRPC", (_name, start) => {
 
   it("Fail gives the code, message and an ErrorDetail", async () => {
     const headers = { "x-echo-f": "v" };
-    const err = await client
-      .fail({ code: Code.ResourceExhausted, message: "too much", detail: "quota" }, { headers })
-      .then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await client.fail({ code: Code.ResourceExhausted, message: "too much", detail: "quota" }, { headers }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(err?.code).toBe(Code.ResourceExhausted);
     expect(err?.rawMessage).toBe("too much");
     const details = err?.findDetails(ErrorDetailSchema) ?? [];

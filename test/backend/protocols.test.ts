@@ -9,13 +9,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ErrorDetailSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { DemoService } from "../../demo/gen/swtunnel/demo/v1/demo_pb.js";
-import {
-  patternBytes,
-  startConnectBackend,
-  startConnectBackendHttp1,
-  startGrpcBackend,
-  type Backend,
-} from "../../demo/backend/index.js";
+import { patternBytes, startConnectBackend, startConnectBackendHttp1, startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 
 /** Unary echo with metadata, an error with detail, and a server stream over one transport. */
 async function exercise(transport: Transport): Promise<void> {
@@ -30,9 +24,7 @@ async function exercise(transport: Transport): Promise<void> {
   expect(res.payload).toEqual(patternBytes(10));
   expect(header?.get("x-echo-k")).toBe("v");
   expect(trailer?.get("x-echo-k-t")).toBe("v");
-  const err = await client
-    .fail({ code: Code.NotFound, message: "nope", detail: "why" })
-    .catch((e: unknown) => ConnectError.from(e));
+  const err = await client.fail({ code: Code.NotFound, message: "nope", detail: "why" }).catch((e: unknown) => ConnectError.from(e));
   expect((err as ConnectError).code).toBe(Code.NotFound);
   expect((err as ConnectError).rawMessage).toBe("nope");
   expect((err as ConnectError).findDetails(ErrorDetailSchema).map((d) => d.reason)).toEqual(["why"]);
@@ -108,11 +100,29 @@ describe("Connect backend on HTTP/2 over TLS", () => {
   let cert: Buffer;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "swtunnel-tls-"));
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     cert = readFileSync(join(dir, "cert.pem"));
     backend = await startConnectBackend({ tls: { key: readFileSync(join(dir, "key.pem")), cert } });
   });

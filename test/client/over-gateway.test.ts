@@ -10,7 +10,7 @@ import { WebSocket } from "ws";
 import { startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 import { BidiRequestSchema, ClientStreamRequestSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway } from "../../server/index.js";
-import { createTransportOverTunnel, createTunnelClient, type TunnelClient } from "../../sw/tunnel.js";
+import { createTransportOverTunnel, createTunnelClient, type TunnelClient } from "../../client/index.js";
 
 let backend: Backend;
 let gateway: Gateway;

@@ -6,9 +6,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ErrorCode, type Frame } from "../../protocol/index.js";
-import { createTunnelClient, type TunnelClient, type TunnelClientOptions } from "../../sw/tunnel.js";
-import { MAX_REPLAY_BYTES } from "../../sw/body-source.js";
-import { concat, pattern, readAll, startDouble, type DoubleOptions, type DoubleStream, type GatewayDouble } from "./gateway-double.js";
+import { createTunnelClient, type TunnelClientOptions } from "../../client/index.js";
+import { MAX_REPLAY_BYTES } from "../../client/body-source.js";
+import { concat, pattern, readAll, startDouble, type DoubleOptions, type DoubleStream } from "./gateway-double.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -26,11 +26,17 @@ async function setup(options: DoubleOptions = {}, clientOptions: Partial<TunnelC
 /** Echo: response head at once, then the request body back, then trailers. */
 function echo(stream: DoubleStream): void {
   void (async () => {
-    stream.respond(200, [["content-type", "application/test"], ["x-path", stream.path]]);
+    stream.respond(200, [
+      ["content-type", "application/test"],
+      ["x-path", stream.path],
+    ]);
     const body = await stream.requestEnd();
     if (stream.reset) return;
     await stream.write(body);
-    stream.trailers([["x-status", "ok"], ["x-len", String(body.length)]]);
+    stream.trailers([
+      ["x-status", "ok"],
+      ["x-len", String(body.length)],
+    ]);
   })();
 }
 
@@ -63,7 +69,10 @@ describe("handshake", () => {
     expect(res.status).toBe(200);
     expect(res.headers).toContainEqual(["x-path", "/a.B/C"]);
     expect([...(await readAll(res.body))]).toEqual([1, 2, 3]);
-    expect(res.trailers()).toEqual([["x-status", "ok"], ["x-len", "3"]]);
+    expect(res.trailers()).toEqual([
+      ["x-status", "ok"],
+      ["x-len", "3"],
+    ]);
     expect(conn.streams.get(1)!.header("x-a")).toBe("1");
 
     expect(c2.status).toBe("connecting");
@@ -114,34 +123,34 @@ describe("multiplexing", () => {
 describe("flow control", () => {
   it("cuts a large request body to the gateway's frame size and never exceeds its windows", async () => {
     const streams: DoubleStream[] = [];
-    const { gw, client } = await setup(
-      {
-        autoCredit: false,
-        settings: { maxFramePayload: 16 << 10, initialStreamWindow: 40_000, initialConnectionWindow: 100_000 },
-        onStream: (s) => {
-          streams.push(s);
-          s.respond(200);
-          // A slow reader: grant credit 10 000 bytes at a time once the window is used up.
-          void (async () => {
-            let granted = 40_000;
-            while (!s.requestEnded) {
-              await s.until(() => s.requestEnded || s.received >= granted);
-              if (s.requestEnded) break;
-              s.grant(10_000);
-              granted += 10_000;
-            }
-            s.trailers([]);
-          })();
-        },
+    const { gw, client } = await setup({
+      autoCredit: false,
+      settings: { maxFramePayload: 16 << 10, initialStreamWindow: 40_000, initialConnectionWindow: 100_000 },
+      onStream: (s) => {
+        streams.push(s);
+        s.respond(200);
+        // A slow reader: grant credit 10 000 bytes at a time once the window is used up.
+        void (async () => {
+          let granted = 40_000;
+          while (!s.requestEnded) {
+            await s.until(() => s.requestEnded || s.received >= granted);
+            if (s.requestEnded) break;
+            s.grant(10_000);
+            granted += 10_000;
+          }
+          s.trailers([]);
+        })();
       },
-    );
+    });
     const body = pattern(1_000_000, 7);
     const res = await client.request({ method: "POST", path: "/up", headers: [], body });
     await readAll(res.body);
     const s = streams[0]!;
     expect(s.overrun).toBe(0);
     expect(Buffer.from(concat(s.chunks)).equals(Buffer.from(body))).toBe(true);
-    const data = gw.connections[0]!.received.filter((r) => r.frame.kind === "data").map((r) => (r.frame as { data: Uint8Array }).data.length);
+    const data = gw.connections[0]!.received.filter((r) => r.frame.kind === "data").map(
+      (r) => (r.frame as { data: Uint8Array }).data.length,
+    );
     expect(Math.max(...data)).toBeLessThanOrEqual(16 << 10);
     expect(data.reduce((a, b) => a + b, 0)).toBe(1_000_000);
   });

@@ -33,14 +33,41 @@ describe("frame round trip", () => {
         endStream: false,
         method: "POST",
         path: "/connectrpc.eliza.v1.ElizaService/Say?x=1&y=%20",
-        headers: [["content-type", "application/proto"], ["x-a", "1"], ["x-a", "2"]],
+        headers: [
+          ["content-type", "application/proto"],
+          ["x-a", "1"],
+          ["x-a", "2"],
+        ],
       },
     ],
-    ["request-headers END_STREAM, no headers", "client", { kind: "request-headers", streamId: 1, endStream: true, method: "GET", path: "/", headers: [] }],
-    ["response-headers", "server", { kind: "response-headers", streamId: 3, endStream: false, status: 200, headers: [["content-type", "application/grpc"]] }],
-    ["response-headers trailers-only", "server", { kind: "response-headers", streamId: 3, endStream: true, status: 599, headers: [["grpc-status", "5"]] }],
+    [
+      "request-headers END_STREAM, no headers",
+      "client",
+      { kind: "request-headers", streamId: 1, endStream: true, method: "GET", path: "/", headers: [] },
+    ],
+    [
+      "response-headers",
+      "server",
+      { kind: "response-headers", streamId: 3, endStream: false, status: 200, headers: [["content-type", "application/grpc"]] },
+    ],
+    [
+      "response-headers trailers-only",
+      "server",
+      { kind: "response-headers", streamId: 3, endStream: true, status: 599, headers: [["grpc-status", "5"]] },
+    ],
     ["response-headers status 100", "server", { kind: "response-headers", streamId: 9, endStream: false, status: 100, headers: [] }],
-    ["trailers", "server", { kind: "trailers", streamId: 5, trailers: [["grpc-status", "0"], ["grpc-message", "h\u00e9llo w\u00f6rld \u{1F600}"]] }],
+    [
+      "trailers",
+      "server",
+      {
+        kind: "trailers",
+        streamId: 5,
+        trailers: [
+          ["grpc-status", "0"],
+          ["grpc-message", "h\u00e9llo w\u00f6rld \u{1F600}"],
+        ],
+      },
+    ],
     ["empty trailers", "server", { kind: "trailers", streamId: 5, trailers: [] }],
     ["rst", "client", { kind: "rst", streamId: 11, code: ErrorCode.CANCEL, message: "caller aborted" }],
     ["rst unknown code, empty message", "server", { kind: "rst", streamId: 11, code: 0xffffffff, message: "" }],
@@ -69,7 +96,11 @@ describe("frame round trip", () => {
     ["goaway", "server", { kind: "goaway", lastStreamId: 41, code: ErrorCode.NO_ERROR, message: "draining" }],
     ["goaway last id 0", "server", { kind: "goaway", lastStreamId: 0, code: ErrorCode.UNSUPPORTED_VERSION, message: "speaks versions: 1" }],
     ["unknown extension type", "client", { kind: "unknown", type: 0x09, flags: 0xfe, streamId: 12, payload: Uint8Array.of(9, 9) }],
-    ["unknown extension type 0xff on stream 0", "server", { kind: "unknown", type: 0xff, flags: 0, streamId: 0, payload: new Uint8Array(0) }],
+    [
+      "unknown extension type 0xff on stream 0",
+      "server",
+      { kind: "unknown", type: 0xff, flags: 0, streamId: 0, payload: new Uint8Array(0) },
+    ],
   ];
   for (const [name, from, frame] of cases) {
     it(`${name} (from ${from})`, () => {
@@ -110,12 +141,18 @@ describe("frame round trip", () => {
 
   it("ignores unknown setting ids and keeps the known ones", () => {
     const payload = bytesOf(u16(0x99), u32(123), u16(SettingId.MAX_FRAME_PAYLOAD), u32(20_000), u16(0), u32(0xffffffff));
-    expect(decodeFrame(rawFrame(FrameType.SETTINGS, 0, 0, payload), "client")).toEqual({ kind: "settings", settings: { maxFramePayload: 20_000 } });
+    expect(decodeFrame(rawFrame(FrameType.SETTINGS, 0, 0, payload), "client")).toEqual({
+      kind: "settings",
+      settings: { maxFramePayload: 20_000 },
+    });
   });
 
   it("reads a repeated setting id as its last value", () => {
     const payload = bytesOf(u16(SettingId.PING_INTERVAL_MS), u32(1), u16(SettingId.PING_INTERVAL_MS), u32(2));
-    expect(decodeFrame(rawFrame(FrameType.SETTINGS, 0, 0, payload), "client")).toEqual({ kind: "settings", settings: { pingIntervalMs: 2 } });
+    expect(decodeFrame(rawFrame(FrameType.SETTINGS, 0, 0, payload), "client")).toEqual({
+      kind: "settings",
+      settings: { pingIntervalMs: 2 },
+    });
   });
 
   it("resolveSettings fills what a SETTINGS frame leaves out with the defaults", () => {
@@ -280,7 +317,11 @@ describe("decodeFrame rejects", () => {
       it(name, () => {
         const req = bytesOf(4, "POST", u16(1), "/", block);
         expectProtocolError(() => decodeFrame(rawFrame(FrameType.HEADERS, 1, 3, req), "client"), ErrorCode.PROTOCOL_ERROR, 3);
-        expectProtocolError(() => decodeFrame(rawFrame(FrameType.HEADERS, 0, 5, bytesOf(u16(200), block)), "server"), ErrorCode.PROTOCOL_ERROR, 5);
+        expectProtocolError(
+          () => decodeFrame(rawFrame(FrameType.HEADERS, 0, 5, bytesOf(u16(200), block)), "server"),
+          ErrorCode.PROTOCOL_ERROR,
+          5,
+        );
         expectProtocolError(() => decodeFrame(rawFrame(FrameType.TRAILERS, 0, 7, block), "server"), ErrorCode.PROTOCOL_ERROR, 7);
       });
     }
@@ -321,12 +362,18 @@ describe("decodeFrame rejects", () => {
   });
 
   it("a GOAWAY last stream id with the reserved bit (PROTOCOL_ERROR)", () => {
-    expectProtocolError(() => decodeFrame(rawFrame(FrameType.GOAWAY, 0, 0, bytesOf(u32(0x80000000), u32(0))), "server"), ErrorCode.PROTOCOL_ERROR);
+    expectProtocolError(
+      () => decodeFrame(rawFrame(FrameType.GOAWAY, 0, 0, bytesOf(u32(0x80000000), u32(0))), "server"),
+      ErrorCode.PROTOCOL_ERROR,
+    );
   });
 
   it("a WINDOW_UPDATE payload other than 4 bytes (FRAME_SIZE_ERROR)", () => {
     for (const n of [0, 1, 3, 5, 8]) {
-      expectProtocolError(() => decodeFrame(rawFrame(FrameType.WINDOW_UPDATE, 0, 1, new Uint8Array(n).fill(1)), "client"), ErrorCode.FRAME_SIZE_ERROR);
+      expectProtocolError(
+        () => decodeFrame(rawFrame(FrameType.WINDOW_UPDATE, 0, 1, new Uint8Array(n).fill(1)), "client"),
+        ErrorCode.FRAME_SIZE_ERROR,
+      );
     }
   });
 
@@ -382,33 +429,113 @@ describe("encodeFrame validation", () => {
     ["data on stream 2^31", { kind: "data", streamId: 0x80000000, endStream: false, data: new Uint8Array(0) }, ErrorCode.PROTOCOL_ERROR],
     ["data on a negative stream", { kind: "data", streamId: -1, endStream: false, data: new Uint8Array(0) }, ErrorCode.PROTOCOL_ERROR],
     ["data on a fractional stream", { kind: "data", streamId: 1.5, endStream: false, data: new Uint8Array(0) }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers on stream 0", { kind: "request-headers", streamId: 0, endStream: false, method: "GET", path: "/", headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers lowercase method", { kind: "request-headers", streamId: 1, endStream: false, method: "get", path: "/", headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers empty method", { kind: "request-headers", streamId: 1, endStream: false, method: "", path: "/", headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers 17-letter method", { kind: "request-headers", streamId: 1, endStream: false, method: "A".repeat(17), path: "/", headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers relative path", { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "x", headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers path with space", { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "/a b", headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers path over 65535", { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "/" + "a".repeat(0xffff), headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers bad name", { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "/", headers: [["X-Up", "1"]] }, ErrorCode.PROTOCOL_ERROR],
-    ["request-headers bad value", { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "/", headers: [["x", "a\r\nb"]] }, ErrorCode.PROTOCOL_ERROR],
-    ["response-headers on stream 0", { kind: "response-headers", streamId: 0, endStream: false, status: 200, headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["response-headers status 99", { kind: "response-headers", streamId: 1, endStream: false, status: 99, headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["response-headers status 600", { kind: "response-headers", streamId: 1, endStream: false, status: 600, headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["response-headers status 200.5", { kind: "response-headers", streamId: 1, endStream: false, status: 200.5, headers: [] }, ErrorCode.PROTOCOL_ERROR],
-    ["response-headers empty name", { kind: "response-headers", streamId: 1, endStream: false, status: 200, headers: [["", "x"]] }, ErrorCode.PROTOCOL_ERROR],
+    [
+      "request-headers on stream 0",
+      { kind: "request-headers", streamId: 0, endStream: false, method: "GET", path: "/", headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "request-headers lowercase method",
+      { kind: "request-headers", streamId: 1, endStream: false, method: "get", path: "/", headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "request-headers empty method",
+      { kind: "request-headers", streamId: 1, endStream: false, method: "", path: "/", headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "request-headers 17-letter method",
+      { kind: "request-headers", streamId: 1, endStream: false, method: "A".repeat(17), path: "/", headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "request-headers relative path",
+      { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "x", headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "request-headers path with space",
+      { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "/a b", headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "request-headers path over 65535",
+      { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: `/${"a".repeat(0xffff)}`, headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "request-headers bad name",
+      { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "/", headers: [["X-Up", "1"]] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "request-headers bad value",
+      { kind: "request-headers", streamId: 1, endStream: false, method: "GET", path: "/", headers: [["x", "a\r\nb"]] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "response-headers on stream 0",
+      { kind: "response-headers", streamId: 0, endStream: false, status: 200, headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "response-headers status 99",
+      { kind: "response-headers", streamId: 1, endStream: false, status: 99, headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "response-headers status 600",
+      { kind: "response-headers", streamId: 1, endStream: false, status: 600, headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "response-headers status 200.5",
+      { kind: "response-headers", streamId: 1, endStream: false, status: 200.5, headers: [] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "response-headers empty name",
+      { kind: "response-headers", streamId: 1, endStream: false, status: 200, headers: [["", "x"]] },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
     ["trailers on stream 0", { kind: "trailers", streamId: 0, trailers: [] }, ErrorCode.PROTOCOL_ERROR],
     ["trailers NUL value", { kind: "trailers", streamId: 1, trailers: [["grpc-message", "\0"]] }, ErrorCode.PROTOCOL_ERROR],
-    ["trailers over 65535 entries", { kind: "trailers", streamId: 1, trailers: Array.from({ length: 0x10000 }, () => ["a", ""] as [string, string]) }, ErrorCode.HEADER_BLOCK_TOO_LARGE],
-    ["trailers name over 65535 bytes", { kind: "trailers", streamId: 1, trailers: [["a".repeat(0x10000), ""]] }, ErrorCode.HEADER_BLOCK_TOO_LARGE],
+    [
+      "trailers over 65535 entries",
+      { kind: "trailers", streamId: 1, trailers: Array.from({ length: 0x10000 }, () => ["a", ""] as [string, string]) },
+      ErrorCode.HEADER_BLOCK_TOO_LARGE,
+    ],
+    [
+      "trailers name over 65535 bytes",
+      { kind: "trailers", streamId: 1, trailers: [["a".repeat(0x10000), ""]] },
+      ErrorCode.HEADER_BLOCK_TOO_LARGE,
+    ],
     ["rst on stream 0", { kind: "rst", streamId: 0, code: 0, message: "" }, ErrorCode.PROTOCOL_ERROR],
     ["settings version 0", { kind: "settings", settings: { version: 0 } }, ErrorCode.PROTOCOL_ERROR],
     ["settings negative", { kind: "settings", settings: { maxConcurrentStreams: -1 } }, ErrorCode.PROTOCOL_ERROR],
     ["settings over u32", { kind: "settings", settings: { pingIntervalMs: 2 ** 32 } }, ErrorCode.PROTOCOL_ERROR],
     ["settings fractional", { kind: "settings", settings: { pingIntervalMs: 0.5 } }, ErrorCode.PROTOCOL_ERROR],
-    ["settings stream window over 2^31-1", { kind: "settings", settings: { initialStreamWindow: MAX_WINDOW + 1 } }, ErrorCode.PROTOCOL_ERROR],
-    ["settings connection window over 2^31-1", { kind: "settings", settings: { initialConnectionWindow: MAX_WINDOW + 1 } }, ErrorCode.PROTOCOL_ERROR],
-    ["settings max frame payload too small", { kind: "settings", settings: { maxFramePayload: MIN_MAX_FRAME_PAYLOAD - 1 } }, ErrorCode.PROTOCOL_ERROR],
-    ["settings max frame payload too big", { kind: "settings", settings: { maxFramePayload: MAX_MAX_FRAME_PAYLOAD + 1 } }, ErrorCode.PROTOCOL_ERROR],
+    [
+      "settings stream window over 2^31-1",
+      { kind: "settings", settings: { initialStreamWindow: MAX_WINDOW + 1 } },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "settings connection window over 2^31-1",
+      { kind: "settings", settings: { initialConnectionWindow: MAX_WINDOW + 1 } },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "settings max frame payload too small",
+      { kind: "settings", settings: { maxFramePayload: MIN_MAX_FRAME_PAYLOAD - 1 } },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
+    [
+      "settings max frame payload too big",
+      { kind: "settings", settings: { maxFramePayload: MAX_MAX_FRAME_PAYLOAD + 1 } },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
     ["window-update increment 0", { kind: "window-update", streamId: 1, increment: 0 }, ErrorCode.PROTOCOL_ERROR],
     ["window-update increment 2^31", { kind: "window-update", streamId: 0, increment: MAX_WINDOW + 1 }, ErrorCode.PROTOCOL_ERROR],
     ["window-update fractional increment", { kind: "window-update", streamId: 0, increment: 1.5 }, ErrorCode.PROTOCOL_ERROR],
@@ -418,9 +545,17 @@ describe("encodeFrame validation", () => {
     ["pong of 9 bytes", { kind: "pong", data: new Uint8Array(9) }, ErrorCode.FRAME_SIZE_ERROR],
     ["goaway last id 2^31", { kind: "goaway", lastStreamId: 0x80000000, code: 0, message: "" }, ErrorCode.PROTOCOL_ERROR],
     ["goaway negative last id", { kind: "goaway", lastStreamId: -1, code: 0, message: "" }, ErrorCode.PROTOCOL_ERROR],
-    ["unknown with a defined type", { kind: "unknown", type: FrameType.GOAWAY, flags: 0, streamId: 0, payload: new Uint8Array(0) }, ErrorCode.PROTOCOL_ERROR],
+    [
+      "unknown with a defined type",
+      { kind: "unknown", type: FrameType.GOAWAY, flags: 0, streamId: 0, payload: new Uint8Array(0) },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
     ["unknown with type 0", { kind: "unknown", type: 0, flags: 0, streamId: 1, payload: new Uint8Array(0) }, ErrorCode.PROTOCOL_ERROR],
-    ["unknown with type 256", { kind: "unknown", type: 0x100, flags: 0, streamId: 1, payload: new Uint8Array(0) }, ErrorCode.PROTOCOL_ERROR],
+    [
+      "unknown with type 256",
+      { kind: "unknown", type: 0x100, flags: 0, streamId: 1, payload: new Uint8Array(0) },
+      ErrorCode.PROTOCOL_ERROR,
+    ],
   ];
   for (const [name, frame, code] of bad) {
     it(name, () => {

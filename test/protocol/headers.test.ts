@@ -48,7 +48,12 @@ describe("header block codec", () => {
   });
 
   it("keeps empty values and whitespace in values", () => {
-    const headers: HeaderList = [["a", ""], ["b", " "], ["c", "\t x \t"], ["d", ""]];
+    const headers: HeaderList = [
+      ["a", ""],
+      ["b", " "],
+      ["c", "\t x \t"],
+      ["d", ""],
+    ];
     expect(decodeHeaderBlock(encodeHeaderBlock(headers))).toEqual(headers);
   });
 
@@ -98,7 +103,7 @@ describe("header block codec", () => {
     it("a 65535-byte name fits, 65536 does not (HEADER_BLOCK_TOO_LARGE)", () => {
       const name = "n".repeat(0xffff);
       expect(decodeHeaderBlock(encodeHeaderBlock([[name, "v"]]))).toEqual([[name, "v"]]);
-      expectProtocolError(() => encodeHeaderBlock([[name + "n", "v"]]), ErrorCode.HEADER_BLOCK_TOO_LARGE);
+      expectProtocolError(() => encodeHeaderBlock([[`${name}n`, "v"]]), ErrorCode.HEADER_BLOCK_TOO_LARGE);
     });
 
     it("a value may be larger than 65535 bytes (u32 length)", () => {
@@ -108,7 +113,8 @@ describe("header block codec", () => {
     });
 
     it("rejects invalid names and values on encode (PROTOCOL_ERROR)", () => {
-      for (const name of ["", "Upper", "sp ace", ":path", "a\u00e9"]) expectProtocolError(() => encodeHeaderBlock([[name, "v"]]), ErrorCode.PROTOCOL_ERROR);
+      for (const name of ["", "Upper", "sp ace", ":path", "a\u00e9"])
+        expectProtocolError(() => encodeHeaderBlock([[name, "v"]]), ErrorCode.PROTOCOL_ERROR);
       for (const value of ["\0", "a\r", "\nb"]) expectProtocolError(() => encodeHeaderBlock([["a", value]]), ErrorCode.PROTOCOL_ERROR);
     });
   });

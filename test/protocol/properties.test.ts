@@ -29,7 +29,10 @@ const streamId = fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1,
 const streamIdOrZero = fc.oneof(fc.constant(0), streamId);
 const bytes = fc.uint8Array({ maxLength: 96 });
 // Valid Unicode only: lone surrogates cannot survive UTF-8 and are not valid text anyway.
-const text = fc.string({ unit: fc.oneof(fc.constant("\uFEFF"), fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 })), maxLength: 24 });
+const text = fc.string({
+  unit: fc.oneof(fc.constant("\uFEFF"), fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 })),
+  maxLength: 24,
+});
 const TCHAR = [..."!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"];
 const headerName = fc.string({ unit: fc.constantFrom(...TCHAR), minLength: 1, maxLength: 24 });
 const headerValue = text.map((s) => s.replace(/[\0\r\n]/g, ""));
@@ -55,7 +58,14 @@ const anyPeer = fc.constantFrom<Peer>("client", "server");
 const validFrame: fc.Arbitrary<{ frame: Frame; from: Peer }> = fc.oneof(
   fc.record({ frame: fc.record({ kind: fc.constant("data" as const), streamId, endStream: fc.boolean(), data: bytes }), from: anyPeer }),
   fc.record({
-    frame: fc.record({ kind: fc.constant("request-headers" as const), streamId, endStream: fc.boolean(), method, path, headers: headerList }),
+    frame: fc.record({
+      kind: fc.constant("request-headers" as const),
+      streamId,
+      endStream: fc.boolean(),
+      method,
+      path,
+      headers: headerList,
+    }),
     from: fc.constant<Peer>("client"),
   }),
   fc.record({
@@ -68,15 +78,28 @@ const validFrame: fc.Arbitrary<{ frame: Frame; from: Peer }> = fc.oneof(
     }),
     from: fc.constant<Peer>("server"),
   }),
-  fc.record({ frame: fc.record({ kind: fc.constant("trailers" as const), streamId, trailers: headerList }), from: fc.constant<Peer>("server") }),
+  fc.record({
+    frame: fc.record({ kind: fc.constant("trailers" as const), streamId, trailers: headerList }),
+    from: fc.constant<Peer>("server"),
+  }),
   fc.record({ frame: fc.record({ kind: fc.constant("rst" as const), streamId, code: u32, message: text }), from: anyPeer }),
   fc.record({ frame: fc.record({ kind: fc.constant("settings" as const), settings }), from: anyPeer }),
   fc.record({
-    frame: fc.record({ kind: fc.constant("window-update" as const), streamId: streamIdOrZero, increment: fc.integer({ min: 1, max: MAX_WINDOW }) }),
+    frame: fc.record({
+      kind: fc.constant("window-update" as const),
+      streamId: streamIdOrZero,
+      increment: fc.integer({ min: 1, max: MAX_WINDOW }),
+    }),
     from: anyPeer,
   }),
-  fc.record({ frame: fc.record({ kind: fc.constantFrom("ping" as const, "pong" as const), data: fc.uint8Array({ minLength: 8, maxLength: 8 }) }), from: anyPeer }),
-  fc.record({ frame: fc.record({ kind: fc.constant("goaway" as const), lastStreamId: streamIdOrZero, code: u32, message: text }), from: anyPeer }),
+  fc.record({
+    frame: fc.record({ kind: fc.constantFrom("ping" as const, "pong" as const), data: fc.uint8Array({ minLength: 8, maxLength: 8 }) }),
+    from: anyPeer,
+  }),
+  fc.record({
+    frame: fc.record({ kind: fc.constant("goaway" as const), lastStreamId: streamIdOrZero, code: u32, message: text }),
+    from: anyPeer,
+  }),
   fc.record({
     frame: fc.record({
       kind: fc.constant("unknown" as const),
@@ -134,7 +157,12 @@ function mutate(input: Uint8Array, m: Mutation): Uint8Array {
 
 /** A frame with a plausible header (known or nearby type, small stream id) and junk payload. */
 const plausible = fc
-  .tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 0xff }), fc.constantFrom(0, 1, 3, 0x7fffffff, 0x80000001), fc.uint8Array({ maxLength: 300 }))
+  .tuple(
+    fc.integer({ min: 0, max: 12 }),
+    fc.integer({ min: 0, max: 0xff }),
+    fc.constantFrom(0, 1, 3, 0x7fffffff, 0x80000001),
+    fc.uint8Array({ maxLength: 300 }),
+  )
   .map(([type, flags, id, payload]) => {
     const out = new Uint8Array(6 + payload.length);
     new DataView(out.buffer).setUint32(2, id);
@@ -147,7 +175,9 @@ const plausible = fc
 const hostile: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ maxLength: 300 }),
   plausible,
-  fc.tuple(validFrame, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([{ frame }, ms]) => ms.reduce((b, m) => (b.length === 0 ? b : mutate(b, m)), encodeFrame(frame))),
+  fc
+    .tuple(validFrame, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+    .map(([{ frame }, ms]) => ms.reduce((b, m) => (b.length === 0 ? b : mutate(b, m)), encodeFrame(frame))),
 );
 
 const LIMITS: DecodeLimits[] = [

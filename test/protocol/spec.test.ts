@@ -17,7 +17,8 @@ import {
 const doc = readFileSync(new URL("../../docs/PROTOCOL.md", import.meta.url), "utf8");
 const hex = (bytes: Uint8Array) => {
   const lines: string[] = [];
-  for (let i = 0; i < bytes.length; i += 16) lines.push(Array.from(bytes.subarray(i, i + 16), (b) => b.toString(16).padStart(2, "0")).join(" "));
+  for (let i = 0; i < bytes.length; i += 16)
+    lines.push(Array.from(bytes.subarray(i, i + 16), (b) => b.toString(16).padStart(2, "0")).join(" "));
   return lines.join("\n");
 };
 
@@ -54,13 +55,16 @@ describe("docs/PROTOCOL.md", () => {
         endStream: false,
         method: "POST",
         path: "/eliza.v1.ElizaService/Say",
-        headers: [["content-type", "application/proto"], ["connect-protocol-version", "1"]],
+        headers: [
+          ["content-type", "application/proto"],
+          ["connect-protocol-version", "1"],
+        ],
       }),
       encodeFrame({ kind: "data", streamId: 1, endStream: true, data: Uint8Array.of(0x0a, 0x02, 0x68, 0x69) }),
       encodeFrame({ kind: "settings", settings: { ...DEFAULT_SETTINGS } }),
       encodeFrame({ kind: "trailers", streamId: 1, trailers: [["grpc-status", "0"]] }),
     ];
-    for (const bytes of examples) expect(doc).toContain("```\n" + hex(bytes) + "\n```");
+    for (const bytes of examples) expect(doc).toContain(`\`\`\`\n${hex(bytes)}\n\`\`\``);
     expect(examples[0]!.length).toBe(107);
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, IDLE_STREAM, ProtocolError, isStreamClosed, nextStreamState, type StreamEvent, type StreamState } from "../../protocol/index.js";
+import {
+  ErrorCode,
+  IDLE_STREAM,
+  ProtocolError,
+  isStreamClosed,
+  nextStreamState,
+  type StreamEvent,
+  type StreamState,
+} from "../../protocol/index.js";
 import { expectProtocolError } from "./helpers.js";
 
 // Every reachable state, named. The request half is written first.
@@ -37,17 +45,17 @@ type Outcome = StateName | typeof PE | typeof SC;
 // The full transition table (docs/PROTOCOL.md, "Stream states"). Columns follow STATES order:
 //                 idle   open/idle      closed/idle    open/open      open/closed    closed/open    closed/closed  reset
 const TABLE: Record<EventName, Outcome[]> = {
-  "REQ HEADERS":    ["open/idle", PE, SC, PE, PE, SC, SC, SC],
+  "REQ HEADERS": ["open/idle", PE, SC, PE, PE, SC, SC, SC],
   "REQ HEADERS+ES": ["closed/idle", PE, SC, PE, PE, SC, SC, SC],
-  "RES HEADERS":    [PE, "open/open", "closed/open", PE, SC, PE, SC, SC],
+  "RES HEADERS": [PE, "open/open", "closed/open", PE, SC, PE, SC, SC],
   "RES HEADERS+ES": [PE, "open/closed", "closed/closed", PE, SC, PE, SC, SC],
-  "REQ DATA":       [PE, "open/idle", SC, "open/open", "open/closed", SC, SC, SC],
-  "REQ DATA+ES":    [PE, "closed/idle", SC, "closed/open", "closed/closed", SC, SC, SC],
-  "RES DATA":       [PE, PE, PE, "open/open", SC, "closed/open", SC, SC],
-  "RES DATA+ES":    [PE, PE, PE, "open/closed", SC, "closed/closed", SC, SC],
-  TRAILERS:         [PE, PE, PE, "open/closed", SC, "closed/closed", SC, SC],
-  RST_STREAM:       [PE, "reset", "reset", "reset", "reset", "reset", "reset", "reset"],
-  WINDOW_UPDATE:    [PE, "open/idle", "closed/idle", "open/open", "open/closed", "closed/open", "closed/closed", "reset"],
+  "REQ DATA": [PE, "open/idle", SC, "open/open", "open/closed", SC, SC, SC],
+  "REQ DATA+ES": [PE, "closed/idle", SC, "closed/open", "closed/closed", SC, SC, SC],
+  "RES DATA": [PE, PE, PE, "open/open", SC, "closed/open", SC, SC],
+  "RES DATA+ES": [PE, PE, PE, "open/closed", SC, "closed/closed", SC, SC],
+  TRAILERS: [PE, PE, PE, "open/closed", SC, "closed/closed", SC, SC],
+  RST_STREAM: [PE, "reset", "reset", "reset", "reset", "reset", "reset", "reset"],
+  WINDOW_UPDATE: [PE, "open/idle", "closed/idle", "open/open", "open/closed", "closed/open", "closed/closed", "reset"],
 };
 
 const stateNames = Object.keys(STATES) as StateName[];
@@ -110,8 +118,16 @@ describe("stream state machine", () => {
   const legal: Array<[string, EventName[], StateName]> = [
     ["unary", ["REQ HEADERS", "WINDOW_UPDATE", "REQ DATA+ES", "RES HEADERS", "RES DATA", "TRAILERS", "WINDOW_UPDATE"], "closed/closed"],
     ["GET without body, trailers-only answer", ["REQ HEADERS+ES", "RES HEADERS+ES"], "closed/closed"],
-    ["client streaming with empty END_STREAM DATA", ["REQ HEADERS", "REQ DATA", "REQ DATA", "REQ DATA+ES", "RES HEADERS", "RES DATA+ES"], "closed/closed"],
-    ["bidi interleaved", ["REQ HEADERS", "RES HEADERS", "REQ DATA", "RES DATA", "REQ DATA", "RES DATA", "REQ DATA+ES", "TRAILERS"], "closed/closed"],
+    [
+      "client streaming with empty END_STREAM DATA",
+      ["REQ HEADERS", "REQ DATA", "REQ DATA", "REQ DATA+ES", "RES HEADERS", "RES DATA+ES"],
+      "closed/closed",
+    ],
+    [
+      "bidi interleaved",
+      ["REQ HEADERS", "RES HEADERS", "REQ DATA", "RES DATA", "REQ DATA", "RES DATA", "REQ DATA+ES", "TRAILERS"],
+      "closed/closed",
+    ],
     ["early response while the request still streams", ["REQ HEADERS", "RES HEADERS+ES", "REQ DATA", "REQ DATA+ES"], "closed/closed"],
     ["cancel mid-stream", ["REQ HEADERS", "RES HEADERS", "RST_STREAM"], "reset"],
     ["reset after the end, then racing frames", ["REQ HEADERS+ES", "RES HEADERS+ES", "RST_STREAM", "WINDOW_UPDATE", "RST_STREAM"], "reset"],

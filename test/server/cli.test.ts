@@ -22,7 +22,15 @@ beforeAll(async () => {
   backend = await startH2Backend();
   mkdirSync(`${root}node_modules/.cache/swtunnel-test`, { recursive: true });
   // Dependencies stay external: the bundle lives under node_modules/ and resolves them there.
-  await build({ entryPoints: [`${root}server/cli.ts`], bundle: true, platform: "node", format: "esm", packages: "external", outfile: bundle, logLevel: "silent" });
+  await build({
+    entryPoints: [`${root}server/cli.ts`],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    outfile: bundle,
+    logLevel: "silent",
+  });
 });
 afterAll(async () => {
   await backend.close();
@@ -31,8 +39,24 @@ afterAll(async () => {
 describe("CLI parsing", () => {
   it("maps every flag to an option, with env fallbacks (SWTUNNEL_<FLAG>, comma lists)", () => {
     const { options } = parseCli(
-      ["gateway", "--listen", "127.0.0.1:0", "--allow-origin", "https://a.example", "--allow-origin", "https://b.example", "--max-streams-per-socket", "7", "--no-allow-no-origin"],
-      { SWTUNNEL_UPSTREAM: "http://127.0.0.1:1", SWTUNNEL_ALLOW_SERVICE: "a.B,c.D", SWTUNNEL_PING_INTERVAL_MS: "1000", SWTUNNEL_MAX_STREAMS_PER_SOCKET: "9" },
+      [
+        "gateway",
+        "--listen",
+        "127.0.0.1:0",
+        "--allow-origin",
+        "https://a.example",
+        "--allow-origin",
+        "https://b.example",
+        "--max-streams-per-socket",
+        "7",
+        "--no-allow-no-origin",
+      ],
+      {
+        SWTUNNEL_UPSTREAM: "http://127.0.0.1:1",
+        SWTUNNEL_ALLOW_SERVICE: "a.B,c.D",
+        SWTUNNEL_PING_INTERVAL_MS: "1000",
+        SWTUNNEL_MAX_STREAMS_PER_SOCKET: "9",
+      },
     );
     expect(options).toMatchObject({
       host: "127.0.0.1",
@@ -54,7 +78,13 @@ describe("CLI parsing", () => {
     const v = capture();
     expect(await main(["--version"], {}, v.io)).toBe(0);
     expect(v.out[0]).toMatch(/^\d+\.\d+\.\d+/);
-    for (const argv of [["gateway", "--bogus"], ["gateway"], ["gateway", "--upstream", "http://x:1", "--max-sockets", "many"], ["gateway", "--upstream", "ftp://x"], ["serve"]]) {
+    for (const argv of [
+      ["gateway", "--bogus"],
+      ["gateway"],
+      ["gateway", "--upstream", "http://x:1", "--max-sockets", "many"],
+      ["gateway", "--upstream", "ftp://x"],
+      ["serve"],
+    ]) {
       const c = capture();
       expect(await main(argv, {}, c.io)).toBe(2);
       expect(c.err.join("\n")).toContain("see swtunnel --help");
@@ -63,7 +93,11 @@ describe("CLI parsing", () => {
 
   it("starts a gateway in-process and prints its URL", async () => {
     const c = capture();
-    const gw = (await main(["gateway", "--listen", "127.0.0.1:0", "--upstream", backend.url, "--log-level", "silent"], {}, c.io)) as Gateway;
+    const gw = (await main(
+      ["gateway", "--listen", "127.0.0.1:0", "--upstream", backend.url, "--log-level", "silent"],
+      {},
+      c.io,
+    )) as Gateway;
     try {
       expect(c.out[0]).toContain(gw.url);
       expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);

@@ -52,7 +52,14 @@ describe("gateway basics", () => {
 
   it("ends a trailers-only response on its HEADERS frame", async () => {
     const client = await RawClient.connect(gateway.tunnelUrl);
-    client.send({ kind: "request-headers", streamId: 1, endStream: false, method: "POST", path: "/test.Raw/Nope", headers: [["content-type", "application/grpc"]] });
+    client.send({
+      kind: "request-headers",
+      streamId: 1,
+      endStream: false,
+      method: "POST",
+      path: "/test.Raw/Nope",
+      headers: [["content-type", "application/grpc"]],
+    });
     client.send({ kind: "data", streamId: 1, endStream: true, data: envelope(new Uint8Array(0)) });
     const head = await client.next((f) => f.kind === "response-headers");
     expect(head.kind === "response-headers" && head.endStream).toBe(true);
@@ -62,7 +69,14 @@ describe("gateway basics", () => {
 
   it("answers 415 with the supported types for an unknown content type", async () => {
     const client = await RawClient.connect(gateway.tunnelUrl);
-    client.send({ kind: "request-headers", streamId: 1, endStream: true, method: "POST", path: "/test.Raw/Echo", headers: [["content-type", "text/xml"]] });
+    client.send({
+      kind: "request-headers",
+      streamId: 1,
+      endStream: true,
+      method: "POST",
+      path: "/test.Raw/Echo",
+      headers: [["content-type", "text/xml"]],
+    });
     const result = await client.collect(1);
     expect(result.status).toBe(415);
     expect(new TextDecoder().decode(result.body)).toContain("unsupported content-type text/xml");

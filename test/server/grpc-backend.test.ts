@@ -12,7 +12,12 @@ let gateway: Gateway;
 
 beforeAll(async () => {
   backend = await startGrpcBackend();
-  gateway = await createGateway({ upstream: backend.url, port: 0, logger: pino({ level: "silent" }), allowServices: ["swtunnel.test.v1.TestService"] });
+  gateway = await createGateway({
+    upstream: backend.url,
+    port: 0,
+    logger: pino({ level: "silent" }),
+    allowServices: ["swtunnel.test.v1.TestService"],
+  });
 });
 afterAll(async () => {
   await gateway.close(100);
@@ -28,7 +33,10 @@ it("carries TestService/Unary to grpc-js and back, with grpc-timeout reaching th
     endStream: false,
     method: "POST",
     path: "/swtunnel.test.v1.TestService/Unary",
-    headers: [["content-type", "application/grpc"], ["grpc-timeout", "5S"]],
+    headers: [
+      ["content-type", "application/grpc"],
+      ["grpc-timeout", "5S"],
+    ],
   });
   client.send({ kind: "data", streamId: 1, endStream: true, data: envelope(request) });
   const result = await client.collect(1);

@@ -5,7 +5,15 @@
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { WebSocket } from "ws";
-import { PROTOCOL_VERSION, SUBPROTOCOL, decodeFrame, encodeFrame, type Frame, type HeaderList, type Settings } from "../../protocol/index.js";
+import {
+  PROTOCOL_VERSION,
+  SUBPROTOCOL,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  type HeaderList,
+  type Settings,
+} from "../../protocol/index.js";
 
 /** Frames as the gateway sends them, decoded; plus the socket's end. */
 export class RawClient {
@@ -34,16 +42,27 @@ export class RawClient {
   /** Opens a socket; by default sends SETTINGS at once and waits for the gateway's. */
   static async connect(
     url: string,
-    options: { settings?: Partial<Settings> | false; protocols?: string[]; origin?: string; headers?: Record<string, string>; localAddress?: string } = {},
+    options: {
+      settings?: Partial<Settings> | false;
+      protocols?: string[];
+      origin?: string;
+      headers?: Record<string, string>;
+      localAddress?: string;
+    } = {},
   ): Promise<RawClient> {
-    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL], { origin: options.origin, headers: options.headers, localAddress: options.localAddress });
+    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL], {
+      origin: options.origin,
+      headers: options.headers,
+      localAddress: options.localAddress,
+    });
     const client = new RawClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
       ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
-    if (options.settings !== false) client.send({ kind: "settings", settings: { version: PROTOCOL_VERSION, maxConcurrentStreams: 0, ...options.settings } });
+    if (options.settings !== false)
+      client.send({ kind: "settings", settings: { version: PROTOCOL_VERSION, maxConcurrentStreams: 0, ...options.settings } });
     const settings = await client.next((f) => f.kind === "settings");
     if (settings.kind !== "settings") throw new Error("no settings");
     return client;
@@ -74,7 +93,10 @@ export class RawClient {
   }
 
   /** All frames of one stream until it ends (END_STREAM, TRAILERS or RST_STREAM). */
-  async collect(streamId: number, grant = true): Promise<{ status?: number; headers: HeaderList; body: Uint8Array; trailers: HeaderList; rst?: { code: number; message: string } }> {
+  async collect(
+    streamId: number,
+    grant = true,
+  ): Promise<{ status?: number; headers: HeaderList; body: Uint8Array; trailers: HeaderList; rst?: { code: number; message: string } }> {
     const out: { status?: number; headers: HeaderList; body: Uint8Array; trailers: HeaderList; rst?: { code: number; message: string } } = {
       headers: [],
       body: new Uint8Array(0),
@@ -245,7 +267,10 @@ export async function startH2Backend(port = 0): Promise<H2Backend> {
     } else if (path === "/test.Raw/Refuse") {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     } else {
-      stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "unknown method" }, { endStream: true });
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "unknown method" },
+        { endStream: true },
+      );
     }
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));

@@ -144,7 +144,9 @@ describe("slow reader", () => {
 
   it("a reader that grants window gets every byte, cut to its MAX_FRAME_PAYLOAD", async () => {
     const gw = await gateway({ pingIntervalMs: 0 });
-    const c = await RawClient.connect(gw.tunnelUrl, { settings: { maxFramePayload: 16 << 10, initialStreamWindow: 100_000, initialConnectionWindow: 100_000 } });
+    const c = await RawClient.connect(gw.tunnelUrl, {
+      settings: { maxFramePayload: 16 << 10, initialStreamWindow: 100_000, initialConnectionWindow: 100_000 },
+    });
     c.send(grpcHeaders(1, "/test.Raw/Flood", true, [["x-flood-bytes", String(4 << 20)]]));
     const result = await c.collect(1);
     expect(result.body.length).toBe(4 << 20);

@@ -134,7 +134,10 @@ describe("maxMessageBytes", () => {
     const result = await c.collect(1);
     expect(result.status).toBe(200);
     expect(result.body.length).toBe(0); // the breach is found from the envelope prefix, before the message goes out
-    expect(result.rst).toEqual({ code: ErrorCode.MESSAGE_TOO_LARGE, message: `response message of ${(64 << 10) - 5} bytes exceeds the limit of ${limit}` });
+    expect(result.rst).toEqual({
+      code: ErrorCode.MESSAGE_TOO_LARGE,
+      message: `response message of ${(64 << 10) - 5} bytes exceeds the limit of ${limit}`,
+    });
     await until(() => backend.cancelled > cancelled, "the upstream stream to be cancelled");
     expect(await metric(gw, 'swtunnel_errors_total{code="MESSAGE_TOO_LARGE"}')).toBe(1);
     await expectWorks(c);
@@ -156,7 +159,10 @@ describe("maxMessageBytes", () => {
     c.send(grpcHeaders(1, "/test.Raw/Echo"));
     c.send({ kind: "data", streamId: 1, endStream: false, data: envelope(new Uint8Array(limit + 1)).subarray(0, 5) });
     const rst = await c.next((f) => f.kind === "rst" && f.streamId === 1);
-    expect(rst).toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE, message: `request message of ${limit + 1} bytes exceeds the limit of ${limit}` });
+    expect(rst).toMatchObject({
+      code: ErrorCode.MESSAGE_TOO_LARGE,
+      message: `request message of ${limit + 1} bytes exceeds the limit of ${limit}`,
+    });
     expect(await metric(gw, 'swtunnel_errors_total{code="MESSAGE_TOO_LARGE"}')).toBe(before + 1);
     await expectWorks(c);
   });
@@ -165,14 +171,34 @@ describe("maxMessageBytes", () => {
     const c = await connect(connectGw);
     const before = await metric(connectGw, 'swtunnel_errors_total{code="MESSAGE_TOO_LARGE"}');
     // Request: the body is counted as it arrives.
-    c.send({ kind: "request-headers", streamId: 1, endStream: false, method: "POST", path: "/test.Raw/Hang", headers: [["content-type", "application/proto"]] });
+    c.send({
+      kind: "request-headers",
+      streamId: 1,
+      endStream: false,
+      method: "POST",
+      path: "/test.Raw/Hang",
+      headers: [["content-type", "application/proto"]],
+    });
     c.send({ kind: "data", streamId: 1, endStream: false, data: new Uint8Array(limit) });
     c.send({ kind: "data", streamId: 1, endStream: false, data: new Uint8Array(1) });
     const rst = await c.next((f) => f.kind === "rst" && f.streamId === 1);
-    expect(rst).toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE, message: `request body of more than ${limit} bytes exceeds the message limit` });
+    expect(rst).toMatchObject({
+      code: ErrorCode.MESSAGE_TOO_LARGE,
+      message: `request body of more than ${limit} bytes exceeds the message limit`,
+    });
     // Response: /test.Raw/Blob answers one body of x-blob-bytes bytes.
     const blob = async (id: number, bytes: number) => {
-      const head: Frame = { kind: "request-headers", streamId: id, endStream: true, method: "POST", path: "/test.Raw/Blob", headers: [["content-type", "application/proto"], ["x-blob-bytes", String(bytes)]] };
+      const head: Frame = {
+        kind: "request-headers",
+        streamId: id,
+        endStream: true,
+        method: "POST",
+        path: "/test.Raw/Blob",
+        headers: [
+          ["content-type", "application/proto"],
+          ["x-blob-bytes", String(bytes)],
+        ],
+      };
       c.send(head);
       return c.collect(id);
     };
@@ -181,7 +207,10 @@ describe("maxMessageBytes", () => {
     expect(atLimit.body.length).toBe(limit);
     const over = await blob(5, limit + 1);
     expect(over.status).toBe(200);
-    expect(over.rst).toEqual({ code: ErrorCode.MESSAGE_TOO_LARGE, message: `response body of more than ${limit} bytes exceeds the message limit` });
+    expect(over.rst).toEqual({
+      code: ErrorCode.MESSAGE_TOO_LARGE,
+      message: `response body of more than ${limit} bytes exceeds the message limit`,
+    });
     expect(await metric(connectGw, 'swtunnel_errors_total{code="MESSAGE_TOO_LARGE"}')).toBe(before + 2);
     await expectWorks(await connect(gw));
   });

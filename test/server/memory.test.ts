@@ -55,7 +55,16 @@ const children: ChildProcessWithoutNullStreams[] = [];
 /** Starts a client process with `count` idle sockets; resolves once all are set up. */
 async function clients(count: number): Promise<ChildProcessWithoutNullStreams> {
   const settings = Buffer.from(encodeFrame({ kind: "settings", settings: { version: PROTOCOL_VERSION } })).toString("hex");
-  const child = spawn(process.execPath, ["--input-type=module", "-e", CLIENT, gateway.tunnelUrl, SUBPROTOCOL, settings, String(count), "100"]);
+  const child = spawn(process.execPath, [
+    "--input-type=module",
+    "-e",
+    CLIENT,
+    gateway.tunnelUrl,
+    SUBPROTOCOL,
+    settings,
+    String(count),
+    "100",
+  ]);
   children.push(child);
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));

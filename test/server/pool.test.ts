@@ -246,7 +246,9 @@ describe("reconnect", () => {
     c.send(grpcHeaders(1, "/test.Pool/Hang", true));
     const failed = await c.collect(1);
     expect(header(failed.headers, "grpc-status")).toBe("14");
-    expect(decodeURIComponent(header(failed.headers, "grpc-message") ?? "")).toMatch(/\/test\.Pool\/Hang: the upstream connection was lost/);
+    expect(decodeURIComponent(header(failed.headers, "grpc-message") ?? "")).toMatch(
+      /\/test\.Pool\/Hang: the upstream connection was lost/,
+    );
     await until(() => gw.stats().upstreamSessions === 0, "the pool to drop the cut session");
     const ok = await grpcCall(c, 3, "/test.Pool/Echo", new Uint8Array([3]));
     expect(header(ok.trailers, "grpc-status")).toBe("0");
@@ -284,11 +286,27 @@ describe("TLS upstream", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "swtunnel-tls-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
-      "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-days",
+        "1",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     tls = { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
     backend = await startBackend(echo, { tls });
     cleanups.push(() => backend.close());
@@ -335,7 +353,14 @@ describe("headers towards the upstream", () => {
 
   async function send(id: number, headers: Array<[string, string]>): Promise<http2.IncomingHttpHeaders> {
     const seen = backend.requests.length;
-    client.send({ kind: "request-headers", streamId: id, endStream: false, method: "POST", path: "/test.Pool/Echo", headers: [["content-type", "application/json"], ["x-keep", "yes"], ...headers] });
+    client.send({
+      kind: "request-headers",
+      streamId: id,
+      endStream: false,
+      method: "POST",
+      path: "/test.Pool/Echo",
+      headers: [["content-type", "application/json"], ["x-keep", "yes"], ...headers],
+    });
     client.send({ kind: "data", streamId: id, endStream: true, data: new TextEncoder().encode("{}") });
     const result = await client.collect(id);
     expect(result.rst).toBeUndefined();
@@ -377,9 +402,12 @@ describe("headers towards the upstream", () => {
       endStream: true,
       method: "POST",
       path: "/test.Pool/Echo",
-      headers: [["content-type", "application/json"], ["n".repeat(name.length), "v".repeat(value.length)]],
+      headers: [
+        ["content-type", "application/json"],
+        ["n".repeat(name.length), "v".repeat(value.length)],
+      ],
     });
-    const at = Buffer.from(bytes).lastIndexOf(Buffer.from("n".repeat(name.length) + "\0\0\0"));
+    const at = Buffer.from(bytes).lastIndexOf(Buffer.from(`${"n".repeat(name.length)}\0\0\0`));
     Buffer.from(bytes.buffer, bytes.byteOffset).write(name, at, "latin1");
     Buffer.from(bytes.buffer, bytes.byteOffset).write(value, at + name.length + 4, "latin1");
     return bytes;

@@ -231,7 +231,15 @@ describe("stream errors: RST_STREAM, the socket lives on", () => {
 
   it("counts errors by code in /metrics", async () => {
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
-    for (const code of ["PROTOCOL_ERROR", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "HEADER_BLOCK_TOO_LARGE", "FORBIDDEN", "MESSAGE_TOO_LARGE", "FLOW_CONTROL_ERROR"]) {
+    for (const code of [
+      "PROTOCOL_ERROR",
+      "FRAME_SIZE_ERROR",
+      "REFUSED_STREAM",
+      "HEADER_BLOCK_TOO_LARGE",
+      "FORBIDDEN",
+      "MESSAGE_TOO_LARGE",
+      "FLOW_CONTROL_ERROR",
+    ]) {
       expect(text).toMatch(new RegExp(`swtunnel_errors_total\\{code="${code}"\\} [1-9]`));
     }
     expect(FrameType.GOAWAY).toBe(8);
@@ -264,7 +272,9 @@ describe("admission at the upgrade", () => {
     });
     try {
       const auth = { authorization: "Bearer ok" };
-      expect(status(await RawClient.connect(gw.tunnelUrl, { origin: "https://other.example.com", headers: auth }).catch((e) => e))).toBe(403);
+      expect(status(await RawClient.connect(gw.tunnelUrl, { origin: "https://other.example.com", headers: auth }).catch((e) => e))).toBe(
+        403,
+      );
       expect(status(await RawClient.connect(gw.tunnelUrl, { headers: auth }).catch((e) => e))).toBe(403);
       expect(status(await RawClient.connect(gw.tunnelUrl, { origin: "https://app.example.com" }).catch((e) => e))).toBe(403);
       const ok = await RawClient.connect(gw.tunnelUrl, { origin: "https://app.example.com", headers: auth });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../demo/backend/index.js";
 import { BidiRequestSchema } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway } from "../../server/index.js";
-import type { TunnelClient } from "../../sw/tunnel.js";
+import type { TunnelClient } from "../../client/index.js";
 import { backendKinds, gatewayOptions, startBackend, testClient, tunnelClient, until } from "./support.js";
 
 const STREAMS = 1000;

@@ -6,8 +6,17 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../demo/backend/index.js";
 import { createGateway, type Gateway } from "../../server/index.js";
-import type { TunnelClient } from "../../sw/tunnel.js";
-import { backendKinds, clientProtocols, errorOf, gatewayOptions, startBackend, testClient, tunnelClient, type ClientProtocol } from "./support.js";
+import type { TunnelClient } from "../../client/index.js";
+import {
+  backendKinds,
+  clientProtocols,
+  errorOf,
+  gatewayOptions,
+  startBackend,
+  testClient,
+  tunnelClient,
+  type ClientProtocol,
+} from "./support.js";
 
 describe.each(backendKinds)("%s backend down and back", (kind) => {
   let backend: Backend | undefined;

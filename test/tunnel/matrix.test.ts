@@ -9,9 +9,14 @@ import { create } from "@bufbuild/protobuf";
 import { Code, decodeBinaryHeader, encodeBinaryHeader, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../demo/backend/index.js";
-import { BidiRequestSchema, ClientStreamRequestSchema, ErrorDetailSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
+import {
+  BidiRequestSchema,
+  ClientStreamRequestSchema,
+  ErrorDetailSchema,
+  type TestService,
+} from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway } from "../../server/index.js";
-import type { TunnelClient } from "../../sw/tunnel.js";
+import type { TunnelClient } from "../../client/index.js";
 import { backendKinds, clientProtocols, errorOf, gatewayOptions, startBackend, testClient, tunnelClient, until } from "./support.js";
 
 const MIB = 1 << 20;

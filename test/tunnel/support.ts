@@ -10,8 +10,8 @@ import { ConnectError, createClient, type Client, type Transport } from "@connec
 import { WebSocket } from "ws";
 import { startConnectBackend, startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
-import { createGateway, type Gateway, type GatewayOptions } from "../../server/index.js";
-import { createTransportOverTunnel, createTunnelClient, type TunnelClient, type TunnelClientOptions } from "../../sw/tunnel.js";
+import type { Gateway, GatewayOptions } from "../../server/index.js";
+import { createTransportOverTunnel, createTunnelClient, type TunnelClient, type TunnelClientOptions } from "../../client/index.js";
 
 export const descriptors = readFileSync(new URL("../../demo/gen/descriptors.binpb", import.meta.url));
 

@@ -1,0 +1,237 @@
+/**
+ * The MessagePort protocol between a page (page-sdk's transport) and the worker. Pure:
+ * message shapes, validation and per-call credit. Both sides import this module.
+ *
+ * A page opens a channel by posting `{ type: "swtunnel.connect", port }` to the worker
+ * (the port transferred). On that port:
+ *
+ *   page -> worker  start {id, gateway?, method, path, headers, hasBody, body?, end?}
+ *                   data {id, bytes}   (ArrayBuffer, transferred)
+ *                   end {id}           (request half-close)
+ *                   cancel {id}
+ *                   credit {id, bytes} (page consumed response bytes)
+ *   worker -> page  head {id, status, headers, body?, trailers?}
+ *                   data {id, bytes}
+ *                   trailers {id, trailers}   (the call ended normally)
+ *                   error {id, code, message} (the call failed; code is a Connect code name)
+ *                   credit {id, bytes} (worker sent request bytes on)
+ *                   alive {}           (heartbeat while calls are active)
+ *                   idle {}            (the worker stopped keeping itself alive for this
+ *                                       port; the page opens a fresh port for new calls)
+ *
+ * One port carries any number of calls, told apart by `id` (a page keeps one port per
+ * worker). Coalescing: `start` may carry the first request chunks (`body`, each at most
+ * `PORT_MAX_CHUNK`) and `end: true` when that is the whole body; `head` may carry the
+ * first response chunks and `trailers` when the call ended with them. Separate data/end/
+ * trailers messages stay valid, so a receiver accepts both forms.
+ *
+ * Credit: each side may have at most `PORT_WINDOW` bytes of DATA outstanding per call,
+ * so a fast page cannot flood the worker's memory (and the reverse). A receiver returns
+ * credit in batches of at least half the window (`CreditBatcher`), so small calls send
+ * no credit messages at all.
+ */
+import type { HeaderList } from "../protocol/index.js";
+
+/** Message type of the connect message sent to the worker with the port. */
+export const CONNECT_MESSAGE = "swtunnel.connect";
+/** Message type of a status request / keep-alive ping from a page. */
+export const PING_MESSAGE = "swtunnel.ping";
+/** Message type asking an active worker to take control of the sending page (hard reload). */
+export const CLAIM_MESSAGE = "swtunnel.claim";
+
+/** Bytes of DATA a side may send per call before the receiver returns credit. */
+export const PORT_WINDOW = 256 << 10;
+/** Largest `bytes` of one data message; larger chunks are split. */
+export const PORT_MAX_CHUNK = 64 << 10;
+/** Interval of the worker's heartbeat on a port with active calls. */
+export const PORT_HEARTBEAT_MS = 2_000;
+/** A page gives up on a call after this long without any message from the worker. */
+export const PORT_DEAD_AFTER_MS = 10_000;
+/**
+ * The worker keeps itself alive (event.waitUntil) this long after a port's last call, so
+ * a page may start the next call on the same port; then it posts `idle`.
+ */
+export const PORT_LINGER_MS = 5_000;
+/** A page reuses a port without calls only if the worker spoke within this time (< linger). */
+export const PORT_REUSE_IDLE_MS = 3_000;
+
+export type StartMessage = {
+  type: "start";
+  id: number;
+  gateway?: string;
+  method: string;
+  path: string;
+  headers: HeaderList;
+  hasBody: boolean;
+  /** First request chunks, sent with the start (transferred). */
+  body?: ArrayBuffer[];
+  /** The request body ends after `body` (no `end` message follows). */
+  end?: boolean;
+};
+export type PageDataMessage = { type: "data"; id: number; bytes: ArrayBuffer };
+export type EndMessage = { type: "end"; id: number };
+export type CancelMessage = { type: "cancel"; id: number };
+export type CreditMessage = { type: "credit"; id: number; bytes: number };
+
+/** Messages a page sends on the port. */
+export type PageMessage = StartMessage | PageDataMessage | EndMessage | CancelMessage | CreditMessage;
+
+export type HeadMessage = {
+  type: "head";
+  id: number;
+  status: number;
+  headers: HeaderList;
+  /** First response chunks, sent with the head (transferred). */
+  body?: ArrayBuffer[];
+  /** The call ended normally with these trailers (no `trailers` message follows). */
+  trailers?: HeaderList;
+};
+export type WorkerDataMessage = { type: "data"; id: number; bytes: ArrayBuffer };
+export type TrailersMessage = { type: "trailers"; id: number; trailers: HeaderList };
+export type ErrorMessage = { type: "error"; id: number; code: string; message: string };
+export type AliveMessage = { type: "alive" };
+export type IdleMessage = { type: "idle" };
+
+/** Messages the worker sends on the port. */
+export type WorkerMessage = HeadMessage | WorkerDataMessage | TrailersMessage | ErrorMessage | CreditMessage | AliveMessage | IdleMessage;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isHeaderList = (v: unknown): v is HeaderList =>
+  Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && typeof e[1] === "string");
+const isChunks = (v: unknown): v is ArrayBuffer[] =>
+  v === undefined || (Array.isArray(v) && v.every((b) => b instanceof ArrayBuffer && b.byteLength <= PORT_MAX_CHUNK));
+
+/** Validates a message from a page; undefined for anything malformed (the worker ignores it). */
+export function parsePageMessage(data: unknown): PageMessage | undefined {
+  if (!isObj(data) || !isId(data.id)) return undefined;
+  switch (data.type) {
+    case "start":
+      if (typeof data.method !== "string" || typeof data.path !== "string" || !data.path.startsWith("/")) return undefined;
+      if (!isHeaderList(data.headers) || typeof data.hasBody !== "boolean") return undefined;
+      if (data.gateway !== undefined && typeof data.gateway !== "string") return undefined;
+      if (!isChunks(data.body) || (data.end !== undefined && typeof data.end !== "boolean")) return undefined;
+      if ((data.body !== undefined || data.end) && !data.hasBody) return undefined;
+      return data as StartMessage;
+    case "data":
+      return data.bytes instanceof ArrayBuffer ? (data as PageDataMessage) : undefined;
+    case "credit":
+      return typeof data.bytes === "number" && data.bytes > 0 ? (data as CreditMessage) : undefined;
+    case "end":
+    case "cancel":
+      return data as EndMessage | CancelMessage;
+    default:
+      return undefined;
+  }
+}
+
+/** Validates a message from the worker; undefined for anything malformed. */
+export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
+  if (!isObj(data)) return undefined;
+  if (data.type === "alive") return { type: "alive" };
+  if (data.type === "idle") return { type: "idle" };
+  if (!isId(data.id)) return undefined;
+  switch (data.type) {
+    case "head":
+      if (typeof data.status !== "number" || !isHeaderList(data.headers) || !isChunks(data.body)) return undefined;
+      return data.trailers === undefined || isHeaderList(data.trailers) ? (data as HeadMessage) : undefined;
+    case "data":
+      return data.bytes instanceof ArrayBuffer ? (data as WorkerDataMessage) : undefined;
+    case "trailers":
+      return isHeaderList(data.trailers) ? (data as TrailersMessage) : undefined;
+    case "error":
+      return typeof data.code === "string" && typeof data.message === "string" ? (data as ErrorMessage) : undefined;
+    case "credit":
+      return typeof data.bytes === "number" && data.bytes > 0 ? (data as CreditMessage) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Copies a chunk into its own ArrayBuffer so it can be transferred without detaching a shared buffer. */
+export function toTransferable(chunk: Uint8Array): ArrayBuffer {
+  if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer) {
+    return chunk.buffer;
+  }
+  return chunk.slice().buffer as ArrayBuffer;
+}
+
+/** Splits a chunk into pieces of at most `max` bytes. */
+export function* splitChunk(chunk: Uint8Array, max = PORT_MAX_CHUNK): Generator<Uint8Array> {
+  for (let i = 0; i < chunk.byteLength; i += max) yield chunk.subarray(i, Math.min(i + max, chunk.byteLength));
+}
+
+/**
+ * Sender-side credit for one call: `take(n)` waits until `n` bytes may be sent;
+ * `grant(n)` returns credit when the receiver reports consumption. `fail()` wakes every
+ * waiter with an error (the call ended).
+ */
+export class CreditGate {
+  private credit: number;
+  private waiters: Array<{ n: number; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private failure: unknown;
+
+  constructor(readonly window = PORT_WINDOW) {
+    this.credit = window;
+  }
+
+  get available(): number {
+    return this.credit;
+  }
+
+  /** Resolves once `n` (at most the window) bytes of credit were taken. */
+  take(n: number): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const need = Math.min(n, this.window);
+    if (this.waiters.length === 0 && this.credit >= need) {
+      this.credit -= need;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ n: need, resolve, reject }));
+  }
+
+  grant(n: number): void {
+    this.credit = Math.min(this.window, this.credit + n);
+    while (this.waiters.length > 0 && this.credit >= this.waiters[0]!.n) {
+      const w = this.waiters.shift()!;
+      this.credit -= w.n;
+      w.resolve();
+    }
+  }
+
+  fail(reason: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = reason;
+    for (const w of this.waiters.splice(0)) w.reject(reason);
+  }
+}
+
+/**
+ * Receiver-side credit: counts consumed bytes and says when to return them. Credit goes
+ * back only once at least half the window was consumed, so a call that stays small sends
+ * no credit message. The sender never waits forever: it blocks only with more than half
+ * the window outstanding, which the receiver returns as soon as it consumed it.
+ */
+export class CreditBatcher {
+  private pending = 0;
+
+  constructor(
+    private readonly send: (bytes: number) => void,
+    readonly threshold = PORT_WINDOW / 2,
+  ) {}
+
+  consumed(n: number): void {
+    this.pending += n;
+    if (this.pending < this.threshold) return;
+    const bytes = this.pending;
+    this.pending = 0;
+    this.send(bytes);
+  }
+}
+
+/** Resolves after the current task: messages already queued (a socket's next frame) run first. */
+export function nextTask(): Promise<typeof NEXT_TASK> {
+  return new Promise((resolve) => setTimeout(() => resolve(NEXT_TASK), 0));
+}
+/** The value {@link nextTask} resolves with. */
+export const NEXT_TASK: unique symbol = Symbol("swtunnel.nextTask");

@@ -1,0 +1,197 @@
+/**
+ * Serves page-sdk calls over a MessagePort (see port-protocol.ts): each `start` becomes
+ * one tunnel stream through the worker's shared client for the gateway. A page keeps one
+ * port for many calls; the head of a reply carries the response body and trailers that
+ * are ready by the next task, so a unary call answers with one message.
+ */
+import { codeToString } from "../client/code.js";
+import { toTunnelError } from "../client/errors.js";
+import { ChunkQueue } from "../port/chunk-queue.js";
+import type { PortLike } from "../port/port-like.js";
+import type { TunnelPool } from "./pool.js";
+import {
+  CreditBatcher,
+  CreditGate,
+  NEXT_TASK,
+  PORT_HEARTBEAT_MS,
+  PORT_LINGER_MS,
+  PORT_WINDOW,
+  nextTask,
+  parsePageMessage,
+  splitChunk,
+  toTransferable,
+  type HeadMessage,
+  type StartMessage,
+  type WorkerMessage,
+} from "../port/messages.js";
+import { resolveGatewayUrl } from "./routes.js";
+import type { StatusHub } from "./status.js";
+
+/** The port as the server uses it (a MessagePort, or a stand-in in tests). */
+export interface PortServerOptions {
+  pool: TunnelPool;
+  hub: StatusHub;
+  /** The worker's script URL: relative gateway URLs resolve against it. */
+  workerUrl: string;
+  /** Gateway used when a `start` names none. */
+  defaultGateway: string;
+  heartbeatMs?: number;
+  /** Stay alive this long after the port's last call for the page's next one (then post `idle`). */
+  lingerMs?: number;
+}
+
+interface Call {
+  abort: AbortController;
+  body: ChunkQueue | undefined;
+  gate: CreditGate;
+}
+
+/**
+ * Serves calls on `port` until the page closes it. Returns a promise that settles once
+ * the port had no call in flight for `lingerMs` (after at least one call), for
+ * `event.waitUntil` so the browser keeps the worker alive while calls run and the page
+ * can start its next call on the same port. When it settles the worker posts `idle`; it
+ * still serves calls that arrive later, but the page opens a fresh port for new ones.
+ */
+export function servePort(port: PortLike, options: PortServerOptions): Promise<void> {
+  const calls = new Map<number, Call>();
+  let idleResolve!: () => void;
+  let released = false;
+  const idle = new Promise<void>((r) => (idleResolve = r));
+  const heartbeatMs = options.heartbeatMs ?? PORT_HEARTBEAT_MS;
+  const lingerMs = options.lingerMs ?? PORT_LINGER_MS;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let linger: ReturnType<typeof setTimeout> | undefined;
+
+  const post = (message: WorkerMessage, transfer?: Transferable[]) => {
+    try {
+      port.postMessage(message, transfer ?? []);
+    } catch {
+      // The page went away; the call's abort follows from its cancel or nothing at all.
+    }
+  };
+
+  const finish = (id: number) => {
+    calls.delete(id);
+    options.hub.count("active", -1);
+    if (calls.size === 0) {
+      clearInterval(heartbeat);
+      heartbeat = undefined;
+      if (released) return;
+      linger = setTimeout(() => {
+        released = true;
+        post({ type: "idle" });
+        idleResolve();
+      }, lingerMs);
+    }
+  };
+
+  const start = (msg: StartMessage) => {
+    if (calls.has(msg.id)) return;
+    clearTimeout(linger);
+    const abort = new AbortController();
+    const credit = new CreditBatcher((bytes) => post({ type: "credit", id: msg.id, bytes }));
+    const call: Call = {
+      abort,
+      gate: new CreditGate(),
+      body: msg.hasBody ? new ChunkQueue((n) => credit.consumed(n)) : undefined,
+    };
+    for (const bytes of msg.body ?? []) call.body?.push(new Uint8Array(bytes));
+    if (msg.end) call.body?.end();
+    calls.set(msg.id, call);
+    options.hub.count("active");
+    options.hub.count("portCalls");
+    heartbeat ??= setInterval(() => post({ type: "alive" }), heartbeatMs);
+    void run(msg, call).finally(() => finish(msg.id));
+  };
+
+  const run = async (msg: StartMessage, call: Call) => {
+    try {
+      const gateway = msg.gateway ? resolveGatewayUrl(msg.gateway, options.workerUrl) : options.defaultGateway;
+      const res = await options.pool.get(gateway).request({
+        method: msg.method,
+        path: msg.path,
+        headers: msg.headers,
+        body: call.body ?? null,
+        signal: call.abort.signal,
+      });
+      options.hub.count("carried");
+      const it = res.body[Symbol.asyncIterator]();
+      const head: HeadMessage = { type: "head", id: msg.id, status: res.status, headers: res.headers };
+      // Gather what the body yields before the next task (for unary: all of it) into the head.
+      const body: ArrayBuffer[] = [];
+      const rest: Uint8Array[] = [];
+      let gathered = 0;
+      let next = it.next();
+      const deadline = nextTask();
+      for (;;) {
+        const r = await Promise.race([next, deadline]);
+        if (r === NEXT_TASK) break;
+        if (r.done) {
+          head.trailers = res.trailers();
+          break;
+        }
+        for (const piece of splitChunk(r.value)) {
+          // Beyond half the window the rest goes as data messages under credit, after head.
+          if (gathered >= PORT_WINDOW / 2) {
+            rest.push(piece);
+            continue;
+          }
+          await call.gate.take(piece.byteLength); // under the window: never waits
+          const bytes = toTransferable(piece);
+          body.push(bytes);
+          gathered += bytes.byteLength;
+        }
+        next = it.next();
+        if (gathered >= PORT_WINDOW / 2) break;
+      }
+      if (body.length > 0) head.body = body;
+      post(head, body);
+      if (head.trailers) return;
+      const send = async (chunk: Uint8Array) => {
+        for (const piece of splitChunk(chunk)) {
+          await call.gate.take(piece.byteLength);
+          const bytes = toTransferable(piece);
+          post({ type: "data", id: msg.id, bytes }, [bytes]);
+        }
+      };
+      for (const piece of rest) await send(piece);
+      for (let r = await next; !r.done; r = await it.next()) await send(r.value);
+      post({ type: "trailers", id: msg.id, trailers: res.trailers() });
+    } catch (err) {
+      if (call.abort.signal.aborted) return; // The page cancelled; it expects nothing more.
+      options.hub.count("failed");
+      const error = toTunnelError(err);
+      post({ type: "error", id: msg.id, code: codeToString(error.code), message: error.rawMessage });
+    } finally {
+      call.body?.fail(new Error("call ended"));
+      call.gate.fail(new Error("call ended"));
+    }
+  };
+
+  port.addEventListener("message", (event: MessageEvent) => {
+    const msg = parsePageMessage(event.data);
+    if (!msg) return;
+    if (msg.type === "start") return start(msg);
+    const call = calls.get(msg.id);
+    if (!call) return;
+    switch (msg.type) {
+      case "data":
+        call.body?.push(new Uint8Array(msg.bytes));
+        break;
+      case "end":
+        call.body?.end();
+        break;
+      case "credit":
+        call.gate.grant(msg.bytes);
+        break;
+      case "cancel":
+        call.abort.abort();
+        call.gate.fail(new Error("cancelled"));
+        call.body?.fail(new Error("cancelled"));
+        break;
+    }
+  });
+  port.start?.();
+  return idle;
+}

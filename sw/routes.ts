@@ -1,0 +1,113 @@
+/**
+ * Route matching for the worker: which fetches go through the tunnel, and to which
+ * gateway. Pure; no worker globals.
+ */
+
+/** Decides whether a request is carried by a route. */
+export type RouteMatcher = string | RegExp | ((url: URL, request: Request) => boolean);
+
+/** One route: requests it matches go through the tunnel to `gateway`. */
+export interface TunnelRoute {
+  /**
+   * A URL prefix (absolute, may be another origin; or a path relative to the worker's
+   * origin), a RegExp tested against the full URL, or a predicate.
+   */
+  match: RouteMatcher;
+  /**
+   * "connect" carries only Connect / gRPC-Web / gRPC content types (and Connect GET
+   * requests); "any" (default) carries every matching request.
+   */
+  contentTypes?: "connect" | "any";
+  /** WebSocket URL of the gateway. Default: the worker's origin + `/tunnel`, ws or wss by scheme. */
+  gateway?: string;
+}
+
+/** A route with its gateway resolved to an absolute ws(s) URL. */
+export interface ResolvedRoute {
+  test: (url: URL, request: Request) => boolean;
+  contentTypes: "connect" | "any";
+  gateway: string;
+}
+
+/** Path a gateway serves the tunnel on, unless configured otherwise. */
+export const DEFAULT_TUNNEL_PATH = "/tunnel";
+
+/** The default gateway for a worker at `workerUrl`: same origin, `/tunnel`, ws or wss. */
+export function defaultGatewayUrl(workerUrl: string): string {
+  const u = new URL(DEFAULT_TUNNEL_PATH, workerUrl);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  return u.href;
+}
+
+/** Resolves a gateway URL given relative to the worker (http(s) becomes ws(s)). */
+export function resolveGatewayUrl(gateway: string | undefined, workerUrl: string): string {
+  if (gateway === undefined || gateway === "") return defaultGatewayUrl(workerUrl);
+  const u = new URL(gateway, workerUrl);
+  if (u.protocol === "http:") u.protocol = "ws:";
+  else if (u.protocol === "https:") u.protocol = "wss:";
+  if (u.protocol !== "ws:" && u.protocol !== "wss:") {
+    throw new TypeError(`swtunnel: gateway ${JSON.stringify(gateway)} is not a ws:, wss:, http: or https: URL`);
+  }
+  return u.href;
+}
+
+/** Compiles routes once, at install time. Throws a TypeError on a malformed route. */
+export function resolveRoutes(routes: readonly TunnelRoute[], workerUrl: string): ResolvedRoute[] {
+  if (!Array.isArray(routes) || routes.length === 0) {
+    throw new TypeError("swtunnel: installTunnel needs at least one route, e.g. { match: 'https://api.example.com/' }");
+  }
+  return routes.map((route, i) => {
+    const contentTypes = route.contentTypes ?? "any";
+    if (contentTypes !== "any" && contentTypes !== "connect") {
+      throw new TypeError(`swtunnel: route ${i}: contentTypes must be "connect" or "any"`);
+    }
+    return { test: compileMatcher(route.match, workerUrl, i), contentTypes, gateway: resolveGatewayUrl(route.gateway, workerUrl) };
+  });
+}
+
+function compileMatcher(match: RouteMatcher, workerUrl: string, index: number): ResolvedRoute["test"] {
+  if (typeof match === "string") {
+    const prefix = new URL(match, workerUrl).href;
+    return (url) => url.href.startsWith(prefix);
+  }
+  if (match instanceof RegExp) return (url) => match.test(url.href);
+  if (typeof match === "function") return match;
+  throw new TypeError(`swtunnel: route ${index}: match must be a URL prefix string, a RegExp or a function`);
+}
+
+/** Content types of Connect (unary and streaming), gRPC-Web and gRPC. */
+const RPC_CONTENT_TYPE =
+  /^application\/(?:(?:connect\+|grpc-web\+|grpc-web-text\+|grpc\+)?(?:proto|json)|grpc|grpc-web|grpc-web-text)(?:\s*;.*)?$/i;
+
+/** True when the content type is one an RPC protocol uses. */
+export function isRpcContentType(contentType: string | null): boolean {
+  return contentType !== null && RPC_CONTENT_TYPE.test(contentType.trim());
+}
+
+/** True for a Connect GET request (unary, side-effect free): `?connect=v1&encoding=...&message=...`. */
+export function isConnectGet(url: URL, method: string): boolean {
+  return method === "GET" && url.searchParams.get("connect") === "v1" && url.searchParams.has("message");
+}
+
+/** The first route that carries `request`, or undefined (the worker lets it pass). */
+export function findRoute(routes: readonly ResolvedRoute[], request: Request, url = new URL(request.url)): ResolvedRoute | undefined {
+  for (const route of routes) {
+    if (!route.test(url, request)) continue;
+    if (route.contentTypes === "connect" && !carriesRpc(request, url)) continue;
+    return route;
+  }
+  return undefined;
+}
+
+/** The route whose prefix matches a CORS preflight (OPTIONS), ignoring content types. */
+export function findPreflightRoute(
+  routes: readonly ResolvedRoute[],
+  request: Request,
+  url = new URL(request.url),
+): ResolvedRoute | undefined {
+  return routes.find((route) => route.test(url, request));
+}
+
+function carriesRpc(request: Request, url: URL): boolean {
+  return isRpcContentType(request.headers.get("content-type")) || isConnectGet(url, request.method);
+}

@@ -1,0 +1,72 @@
+/**
+ * Status and counters of the worker's tunnels, published to every page of the scope on
+ * a BroadcastChannel. Pure bookkeeping plus one `post` callback.
+ */
+import { STATUS_CHANNEL, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus } from "../port/status.js";
+
+export { STATUS_CHANNEL, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus };
+
+/** Maps the tunnel client's status names onto the worker's. */
+export function mapClientStatus(status: string): WorkerTunnelStatus {
+  switch (status) {
+    case "connected":
+    case "open":
+      return "connected";
+    case "idle":
+    case "closed":
+      return "idle";
+    default:
+      // connecting, reconnecting, disconnected, draining...
+      return "reconnecting";
+  }
+}
+
+const RANK: Record<WorkerTunnelStatus, number> = { idle: 0, connected: 1, reconnecting: 2, fallback: 3 };
+
+/** Keeps status and counters; calls `post` with a snapshot on each change. */
+export class StatusHub {
+  readonly counters: TunnelCounters = { carried: 0, failed: 0, fallbacks: 0, active: 0, portCalls: 0 };
+  private readonly gateways = new Map<string, WorkerTunnelStatus>();
+
+  constructor(private readonly post: (message: StatusMessage) => void = () => {}) {}
+
+  setStatus(gateway: string, status: WorkerTunnelStatus): void {
+    if (this.gateways.get(gateway) === status) return;
+    this.gateways.set(gateway, status);
+    this.publish();
+  }
+
+  count(counter: keyof TunnelCounters, delta = 1): void {
+    this.counters[counter] += delta;
+    this.publish();
+  }
+
+  snapshot(): StatusMessage {
+    let status: WorkerTunnelStatus = "idle";
+    for (const s of this.gateways.values()) if (RANK[s] > RANK[status]) status = s;
+    return { type: "swtunnel.status", status, gateways: Object.fromEntries(this.gateways), counters: { ...this.counters } };
+  }
+
+  private scheduled = false;
+
+  // Coalesced: a burst of calls posts one message, not two per call.
+  private publish(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      try {
+        this.post(this.snapshot());
+      } catch {
+        // A closed channel must not break a call.
+      }
+    });
+  }
+}
+
+/** A `post` that publishes on the worker's BroadcastChannel, when the platform has one. */
+export function broadcastPoster(): (message: StatusMessage) => void {
+  if (typeof BroadcastChannel === "undefined") return () => {};
+  const channel = new BroadcastChannel(STATUS_CHANNEL);
+  return (message) => channel.postMessage(message);
+}
