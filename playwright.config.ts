@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { CHROMIUM_FLAGS, CHROMIUM_PATH } from "./bench/chromium.js";
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from "./tools/chromium.js";
 
 /**
  * Browser tests in Debian's Chromium (/usr/bin/chromium or $SWTUNNEL_CHROMIUM; no browser

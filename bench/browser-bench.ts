@@ -10,9 +10,9 @@ import { join } from "node:path";
 import type { PathName, PageConfig } from "./page/types.js";
 import type { BigResult, ConcurrentResult, PingPongResult, SequentialResult, StreamResult } from "./page/workloads.js";
 import { buildBenchPage } from "./browser-page.js";
-import type { CdpPage } from "./cdp.js";
-import { launchChromium } from "./chromium.js";
-import { startStaticServer } from "./static-server.js";
+import type { CdpPage } from "../tools/cdp.js";
+import { launchChromium } from "../tools/chromium.js";
+import { startStaticServer } from "../tools/static-server.js";
 import { summarize, type Summary } from "./stats.js";
 
 /** Sizes of the browser workloads. */

@@ -7,7 +7,7 @@ import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { fromRoot } from "./paths.js";
+import { fromRoot } from "../tools/paths.js";
 
 const html = `<!doctype html>
 <html lang="en">

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { cpus, release, totalmem, type } from "node:os";
 import { promisify } from "node:util";
-import { CHROMIUM_PATH } from "./chromium.js";
+import { CHROMIUM_PATH } from "../tools/chromium.js";
 
 /** CPU, OS and runtime versions. */
 export interface MachineInfo {

@@ -20,7 +20,7 @@ import { startChild, type Child } from "./child.js";
 import { directTransport, measureCalls, tunnelTransport, type GatewayRun } from "./gateway-bench.js";
 import { measureIdleSockets, type IdleSocketRun } from "./idle-sockets.js";
 import { machineInfo } from "./machine.js";
-import { fromRoot } from "./paths.js";
+import { fromRoot } from "../tools/paths.js";
 import { evaluateTargets, renderMarkdown, renderSvg, type BenchResults } from "./report.js";
 import { summarize } from "./stats.js";
 import { makeSelfSignedCert } from "./tls.js";

@@ -7,7 +7,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { injectManifest } from "workbox-build";
-import { fromRoot } from "../bench/paths.js";
+import { fromRoot } from "../tools/paths.js";
 
 /** What the page needs to know at run time. */
 export interface DemoAppConfig {

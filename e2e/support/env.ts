@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { startConnectBackendHttp1, startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../server/index.js";
-import { startStaticServer, type StaticServer } from "./static-server.js";
+import { startStaticServer, type StaticServer } from "../../tools/static-server.js";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const descriptors = readFileSync(join(root, "demo/gen/descriptors.binpb"));
@@ -60,7 +60,7 @@ export async function startEnv(): Promise<Env> {
   const files = await bundles();
   const grpc = await startGrpcBackend();
   const connect = await startConnectBackendHttp1();
-  const site = await startStaticServer(files);
+  const site = await startStaticServer({ files });
   const startGateway = (extra: Partial<GatewayOptions> = {}) =>
     createGateway({
       upstream: grpc.url,
