@@ -75,4 +75,16 @@ export class ReceiveWindow {
     this.available += increment;
     return increment;
   }
+
+  /**
+   * Records `n` consumed bytes and returns everything consumed since the last update, below
+   * the threshold too (credit for DATA on a forgotten stream goes back at once, section 8.2).
+   */
+  releaseNow(n: number): number {
+    this.consumed += n;
+    const increment = this.consumed;
+    this.consumed = 0;
+    this.available += increment;
+    return increment;
+  }
 }

@@ -7,7 +7,7 @@ import { SUBPROTOCOL } from "../protocol/index.js";
 
 /** A refused upgrade: HTTP status and a short reason for the body and the logs. */
 export interface Refusal {
-  status: 400 | 401 | 403 | 503;
+  status: 400 | 401 | 403 | 408 | 503;
   reason: string;
 }
 

@@ -61,6 +61,14 @@ const FLAGS: Flag[] = [
   { name: "connection-window", option: "connectionWindow", kind: "int", help: "receive window per socket (default 8388608)" },
   { name: "ping-interval-ms", option: "pingIntervalMs", kind: "int", help: "tunnel PING interval, 0 = off (default 25000)" },
   { name: "drain-timeout-ms", option: "drainTimeoutMs", kind: "int", help: "how long a drain lets streams finish (default 30000)" },
+  { name: "max-stream-buffered-bytes", option: "maxStreamBufferedBytes", kind: "int", help: "response bytes queued per stream (default 1048576)" },
+  { name: "max-socket-buffered-bytes", option: "maxSocketBufferedBytes", kind: "int", help: "bytes queued per socket (default 4194304)" },
+  { name: "max-queued-control-frames", option: "maxQueuedControlFrames", kind: "int", help: "unwritten PONG/RST/WINDOW_UPDATE per socket (default 1000)" },
+  { name: "max-stream-errors-per-socket", option: "maxStreamErrorsPerSocket", kind: "int", help: "client-caused stream errors per socket (default 1000)" },
+  { name: "stream-idle-timeout-ms", option: "streamIdleTimeoutMs", kind: "int", help: "end a stream idle this long, 0 = never (default 300000)" },
+  { name: "max-call-duration-ms", option: "maxCallDurationMs", kind: "int", help: "longest call, 0 = no limit (default 0)" },
+  { name: "settings-timeout-ms", option: "settingsTimeoutMs", kind: "int", help: "SETTINGS deadline after the upgrade (default 10000)" },
+  { name: "upgrade-timeout-ms", option: "upgradeTimeoutMs", kind: "int", help: "request head deadline after connect (default 10000)" },
   { name: "log-level", option: "logLevel", kind: "string", help: "fatal|error|warn|info|debug|trace|silent (default info)" },
 ];
 

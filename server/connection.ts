@@ -2,7 +2,9 @@
  * One tunnel socket: the SETTINGS exchange, frame demultiplexing, the stream table,
  * socket-level flow control, keepalive, idle timeout and drain. Follows the session
  * rules of docs/PROTOCOL.md; socket errors end in GOAWAY + close, stream errors in
- * RST_STREAM, and nothing here affects other sockets.
+ * RST_STREAM, and nothing here affects other sockets. Memory held for a client is bounded
+ * by the gateway's caps (bytes queued per socket and per stream, unwritten control frames,
+ * stream errors), never by the windows the client announces.
  */
 import type { WebSocket, RawData } from "ws";
 import {
@@ -25,6 +27,9 @@ import { TunnelStream, type StreamHost } from "./stream.js";
 
 /** Keepalive: GOAWAY KEEPALIVE_TIMEOUT once this many PINGs in a row went unanswered. */
 const MAX_MISSED_PINGS = 2;
+
+/** Frames the gateway queues in reply to the client's frames; their unwritten count is capped. */
+const CONTROL_REPLIES: ReadonlySet<Frame["kind"]> = new Set(["pong", "rst", "window-update"]);
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
@@ -50,9 +55,18 @@ export class TunnelConnection implements StreamHost {
   private goingAway = false;
   private closed = false;
   private missedPings = 0;
+  /** The WebSocket ended (its 'close' event, or terminate()); the socket's slot is free. */
+  private released = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private settingsTimer: NodeJS.Timeout | undefined;
   private readonly onClosed: Array<() => void> = [];
+  /** Control replies handed to ws and not yet written to the TCP socket. */
+  private queuedControl = 0;
+  /** Stream errors the client caused so far (see maxStreamErrorsPerSocket). */
+  private streamErrors = 0;
+  /** Streams waiting for the socket's queued bytes to fall under maxSocketBufferedBytes. */
+  private readonly outputWaiters = new Set<() => void>();
   streamsTotal = 0;
 
   constructor(
@@ -64,7 +78,7 @@ export class TunnelConnection implements StreamHost {
     this.limits = { maxFramePayload: o.maxFramePayload, maxHeaderBlockBytes: o.maxHeaderBlockBytes };
     this.receiveWindow = new ReceiveWindow(o.connectionWindow);
     ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on("close", () => this.cleanup());
+    ws.on("close", () => this.release());
     ws.on("error", (err) => ctx.log.debug({ remote, err: err.message }, "socket error"));
     this.send({
       kind: "settings",
@@ -82,6 +96,12 @@ export class TunnelConnection implements StreamHost {
       this.pingTimer.unref();
     }
     this.armIdle();
+    const settingsMs = o.settingsTimeoutMs;
+    this.settingsTimer = setTimeout(() => {
+      if (!this.settingsReceived)
+        this.goaway(ErrorCode.PROTOCOL_ERROR, `no SETTINGS within ${settingsMs} ms of the upgrade; SETTINGS must be the first frame`);
+    }, settingsMs);
+    this.settingsTimer.unref();
   }
 
   /** Open streams. */
@@ -89,10 +109,33 @@ export class TunnelConnection implements StreamHost {
     return this.streams.size;
   }
 
-  /** Runs `fn` once the socket is closed and cleaned up. */
+  /** Runs `fn` once the WebSocket has ended (after a GOAWAY, once its bytes were written or given up). */
   whenClosed(fn: () => void): void {
-    if (this.closed) fn();
+    if (this.released) fn();
     else this.onClosed.push(fn);
+  }
+
+  /** Bytes queued for this socket and not yet written (ws `bufferedAmount`). */
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** True while the socket's queued bytes are at maxSocketBufferedBytes: DATA must wait. */
+  get outputFull(): boolean {
+    return this.ws.bufferedAmount >= this.ctx.options.maxSocketBufferedBytes;
+  }
+
+  /** Calls `fn` once the socket's queue fell under the cap (or the socket closed). */
+  whenOutputDrains(fn: () => void): void {
+    if (this.closed || !this.outputFull) fn();
+    else this.outputWaiters.add(fn);
+  }
+
+  /** Streams waiting for their queued output to be written (a buffered-bytes cap was reached). */
+  get streamsWaitingForOutput(): number {
+    let n = 0;
+    for (const s of this.streams.values()) if (s.waitingForOutput) n++;
+    return n;
   }
 
   /** Starts a graceful drain: GOAWAY NO_ERROR, accepted streams finish, then close. */
@@ -107,22 +150,55 @@ export class TunnelConnection implements StreamHost {
   terminate(): void {
     this.ws.terminate();
     this.cleanup();
+    this.release();
   }
 
-  send(frame: Frame): boolean {
+  /**
+   * Queues one frame; `written` runs once ws wrote it to the TCP socket (or gave up). False
+   * once the socket is gone. Control replies over maxQueuedControlFrames end the socket.
+   */
+  send(frame: Frame, written?: () => void): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+    const control = CONTROL_REPLIES.has(frame.kind);
+    if (control && this.queuedControl >= this.ctx.options.maxQueuedControlFrames) {
+      this.goaway(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `more than ${this.ctx.options.maxQueuedControlFrames} control frames (PONG, RST_STREAM, WINDOW_UPDATE) wait unwritten; read the socket`,
+      );
+      return false;
+    }
     const bytes = encodeFrame(frame);
-    this.ws.send(bytes);
+    if (control) this.queuedControl++;
+    this.ws.send(bytes, () => {
+      if (control) this.queuedControl--;
+      written?.();
+      if (this.outputWaiters.size > 0 && !this.outputFull) this.wakeOutput();
+    });
     const { metrics } = this.ctx;
     metrics.frames.inc({ kind: frame.kind, direction: "out" });
     metrics.bytes.inc({ direction: "out" }, bytes.length);
     return true;
   }
 
-  releaseConnection(n: number): void {
+  private wakeOutput(): void {
+    const waiters = [...this.outputWaiters];
+    this.outputWaiters.clear();
+    for (const w of waiters) w();
+  }
+
+  releaseConnection(n: number, now = false): void {
     if (n === 0) return;
-    const increment = this.receiveWindow.release(n);
+    const increment = now ? this.receiveWindow.releaseNow(n) : this.receiveWindow.release(n);
     if (increment > 0) this.send({ kind: "window-update", streamId: 0, increment });
+  }
+
+  /** Counts one stream error the client caused; past the budget the socket ends. */
+  streamErrorByClient(): void {
+    if (++this.streamErrors <= this.ctx.options.maxStreamErrorsPerSocket) return;
+    this.goaway(
+      ErrorCode.ENHANCE_YOUR_CALM,
+      `more than ${this.ctx.options.maxStreamErrorsPerSocket} stream errors caused by this client; fix the client's frames`,
+    );
   }
 
   streamClosed(stream: TunnelStream): void {
@@ -154,7 +230,16 @@ export class TunnelConnection implements StreamHost {
     this.closed = true;
     clearInterval(this.pingTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.settingsTimer);
     for (const s of [...this.streams.values()]) s.abandon();
+    this.wakeOutput();
+  }
+
+  /** The WebSocket is gone: the socket no longer holds memory or a slot. */
+  private release(): void {
+    this.cleanup();
+    if (this.released) return;
+    this.released = true;
     for (const fn of this.onClosed.splice(0)) fn();
   }
 
@@ -222,23 +307,24 @@ export class TunnelConnection implements StreamHost {
       return;
     }
     const stream = this.streams.get(id);
-    if (stream) stream.reset(err.code, err.message);
+    if (stream) stream.reset(err.code, err.message, true);
     else if (id > this.highestId)
       this.goaway(ErrorCode.PROTOCOL_ERROR, `frame for stream ${id}, above the highest opened id ${this.highestId}`);
   }
 
-  /** RST_STREAM for a stream that never entered the table. */
-  private refuse(id: number, code: ErrorCode, message: string): void {
+  /** RST_STREAM for a stream that never entered the table; `byClient` counts it against the error budget. */
+  private refuse(id: number, code: ErrorCode, message: string, byClient = true): void {
     if (code !== ErrorCode.REFUSED_STREAM)
       this.ctx.log.info({ remote: this.remote, stream: id, code: errorCodeName(code), message }, "stream refused");
     this.ctx.metrics.errors.inc({ code: errorCodeName(code) });
-    this.send({ kind: "rst", streamId: id, code, message });
+    if (this.send({ kind: "rst", streamId: id, code, message }) && byClient) this.streamErrorByClient();
   }
 
   private onFrame(frame: Frame): void {
     if (!this.settingsReceived) {
       if (frame.kind !== "settings") throw new ProtocolError(ErrorCode.PROTOCOL_ERROR, `first frame must be SETTINGS, got ${frame.kind}`);
       this.settingsReceived = true;
+      clearTimeout(this.settingsTimer);
       this.peer = resolveSettings(frame.settings);
       if (this.peer.version !== PROTOCOL_VERSION) {
         throw new ProtocolError(
@@ -260,7 +346,7 @@ export class TunnelConnection implements StreamHost {
         const stream = this.streams.get(frame.streamId);
         if (stream) return stream.onData(frame.data, frame.endStream);
         this.checkKnown(frame.streamId);
-        this.releaseConnection(frame.data.length); // raced a reset: credit goes back at once
+        this.releaseConnection(frame.data.length, true); // raced a reset: credit goes back at once (8.2)
         return;
       }
       case "window-update": {
@@ -311,7 +397,7 @@ export class TunnelConnection implements StreamHost {
     }
     this.highestId = id;
     const o = this.ctx.options;
-    if (this.goingAway) return this.refuse(id, ErrorCode.REFUSED_STREAM, "gateway is draining; retry on a new socket");
+    if (this.goingAway) return this.refuse(id, ErrorCode.REFUSED_STREAM, "gateway is draining; retry on a new socket", false);
     if (this.streams.size >= o.maxStreamsPerSocket) {
       return this.refuse(id, ErrorCode.REFUSED_STREAM, `more than ${o.maxStreamsPerSocket} concurrent streams; wait for one to end`);
     }

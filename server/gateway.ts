@@ -3,7 +3,7 @@
  * /healthz, /readyz and /metrics; the upstream pool; drain.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { FRAME_HEADER_SIZE, SUBPROTOCOL } from "../protocol/index.js";
@@ -24,6 +24,12 @@ export interface GatewayStats {
   streamsTotal: number;
   upstreamSessions: number;
   draining: boolean;
+  /** Bytes queued unwritten over all tunnel sockets. */
+  bufferedBytes: number;
+  /** Streams waiting for their queued output to be written (a buffered-bytes cap was reached). */
+  streamsWaitingForOutput: number;
+  /** TCP connections that have not upgraded (or sent a request) yet. */
+  pendingConnections: number;
 }
 
 /** A running gateway. */
@@ -86,9 +92,45 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const server = http.createServer((req, res) => void onRequest(req, res));
+  server.headersTimeout = o.upgradeTimeoutMs; // later requests on a keep-alive connection
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head));
+  server.on("connection", onConnection);
+
+  // A connection holds a socket slot from accept until its request head is in (slowloris
+  // cannot queue up connections), and has upgradeTimeoutMs to send it.
+  const pending = new Map<Duplex, () => void>();
+  const refused = new WeakSet<Duplex>();
+  function onConnection(socket: Socket): void {
+    socket.on("error", () => {}); // a client that vanishes is not our error
+    const peer = socket.remoteAddress ?? "unknown";
+    const ms = o.upgradeTimeoutMs;
+    const refusal = counter.check(peer, o);
+    const timer = setTimeout(() => {
+      if (!refused.has(socket) && !settle(socket)) return;
+      if (!refused.has(socket))
+        reject(socket, { status: 408, reason: `no complete request head within ${ms} ms (upgradeTimeoutMs)` }, peer);
+      socket.destroySoon();
+    }, ms);
+    timer.unref();
+    socket.once("close", () => (clearTimeout(timer), settle(socket)));
+    if (refusal) {
+      refused.add(socket);
+      return reject(socket, refusal, peer);
+    }
+    counter.add(peer);
+    pending.set(socket, () => counter.remove(peer));
+  }
+  /** The connection's request head arrived (or it closed): its pending slot is released. */
+  function settle(socket: Duplex): boolean {
+    const release = pending.get(socket);
+    pending.delete(socket);
+    release?.();
+    return release !== undefined;
+  }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (refused.has(req.socket)) return void req.socket.destroy();
+    settle(req.socket);
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") return text(res, 405, "method not allowed\n");
     if (path === "/healthz") return text(res, 200, "ok\n");
@@ -116,6 +158,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on("error", () => {}); // a client that vanishes mid-upgrade is not our error
+    if (refused.has(socket)) return void socket.destroy();
+    settle(socket); // the head is in; from here the tunnel socket's own count applies
     const remote = req.socket.remoteAddress ?? "unknown";
     const path = (req.url ?? "/").split("?")[0];
     if (path !== o.path) return reject(socket, { status: 400, reason: `no tunnel at ${path}; the tunnel path is ${o.path}` }, remote);
@@ -203,11 +247,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     stats: () => {
       let active = 0;
       let total = streamsTotalClosed;
+      let bufferedBytes = 0;
+      let streamsWaitingForOutput = 0;
       for (const c of connections) {
         active += c.activeStreams;
         total += c.streamsTotal;
+        bufferedBytes += c.bufferedBytes;
+        streamsWaitingForOutput += c.streamsWaitingForOutput;
       }
-      return { sockets: connections.size, streamsActive: active, streamsTotal: total, upstreamSessions: pool.sessionCount, draining };
+      return {
+        sockets: connections.size,
+        streamsActive: active,
+        streamsTotal: total,
+        upstreamSessions: pool.sessionCount,
+        draining,
+        bufferedBytes,
+        streamsWaitingForOutput,
+        pendingConnections: pending.size,
+      };
     },
     drain,
     close,

@@ -68,6 +68,44 @@ export interface GatewayOptions {
   pingIntervalMs?: number;
   /** How long accepted streams may run after a drain starts, ms. Default 30000. */
   drainTimeoutMs?: number;
+  /**
+   * Response bytes one stream may have queued in the gateway for a socket that is not being
+   * read, whatever windows the client announced. At the cap the stream stops reading its
+   * upstream, so HTTP/2 flow control reaches the backend. Default 1 MiB.
+   */
+  maxStreamBufferedBytes?: number;
+  /**
+   * Bytes one socket may have queued for writing (`ws` `bufferedAmount`); at the cap every
+   * stream on it stops sending DATA and reading its upstream. Default 4 MiB.
+   */
+  maxSocketBufferedBytes?: number;
+  /**
+   * Control frames (PONG, RST_STREAM, WINDOW_UPDATE) one socket may have queued unwritten;
+   * one more ends the socket with GOAWAY ENHANCE_YOUR_CALM (a PING flood from a client that
+   * does not read). Default 1000, as nghttp2's max_outbound_ack.
+   */
+  maxQueuedControlFrames?: number;
+  /**
+   * Stream errors one socket may cause over its life (RST_STREAM the gateway sends because
+   * of the client's frames: protocol violations, limit breaches, refused or forbidden
+   * streams); one more ends the socket with GOAWAY ENHANCE_YOUR_CALM. Default 1000.
+   */
+  maxStreamErrorsPerSocket?: number;
+  /**
+   * A stream with no frame in either direction for this long, ms, ends with
+   * DEADLINE_EXCEEDED (as Envoy's stream_idle_timeout; 0 = never). Default 300000.
+   */
+  streamIdleTimeoutMs?: number;
+  /** Longest a call may run, ms, whatever deadline it asks for (as Envoy's route timeout; 0 = no limit). Default 0. */
+  maxCallDurationMs?: number;
+  /** A socket must send its SETTINGS this soon after the upgrade, ms (GOAWAY PROTOCOL_ERROR). Default 10000. */
+  settingsTimeoutMs?: number;
+  /**
+   * A TCP connection must complete its request head (the WebSocket upgrade, or any HTTP
+   * request) this soon after it connects, ms, or it gets HTTP 408 and is closed. Until then it
+   * counts toward `maxSockets` and `maxSocketsPerIp`, so slow connections cannot pile up. Default 10000.
+   */
+  upgradeTimeoutMs?: number;
   /** pino level. Default `"info"`. Ignored when `logger` is given. */
   logLevel?: string;
   /** A pino logger to use instead of a new one on stdout. */
@@ -100,6 +138,14 @@ export const DEFAULT_OPTIONS = Object.freeze({
   connectionWindow: DEFAULT_SETTINGS.initialConnectionWindow,
   pingIntervalMs: DEFAULT_SETTINGS.pingIntervalMs,
   drainTimeoutMs: 30_000,
+  maxStreamBufferedBytes: 1 << 20,
+  maxSocketBufferedBytes: 4 << 20,
+  maxQueuedControlFrames: 1000,
+  maxStreamErrorsPerSocket: 1000,
+  streamIdleTimeoutMs: 300_000,
+  maxCallDurationMs: 0,
+  settingsTimeoutMs: 10_000,
+  upgradeTimeoutMs: 10_000,
   logLevel: "info",
 });
 
@@ -163,6 +209,14 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   int("connectionWindow", o.connectionWindow, 1, MAX_WINDOW);
   int("pingIntervalMs", o.pingIntervalMs, 0, 2 ** 32 - 1);
   int("drainTimeoutMs", o.drainTimeoutMs, 0, 2 ** 31 - 1);
+  int("maxStreamBufferedBytes", o.maxStreamBufferedBytes, 1, Number.MAX_SAFE_INTEGER);
+  int("maxSocketBufferedBytes", o.maxSocketBufferedBytes, 1, Number.MAX_SAFE_INTEGER);
+  int("maxQueuedControlFrames", o.maxQueuedControlFrames, 1, 2 ** 31 - 1);
+  int("maxStreamErrorsPerSocket", o.maxStreamErrorsPerSocket, 1, 2 ** 31 - 1);
+  int("streamIdleTimeoutMs", o.streamIdleTimeoutMs, 0, 2 ** 31 - 1);
+  int("maxCallDurationMs", o.maxCallDurationMs, 0, 2 ** 31 - 1);
+  int("settingsTimeoutMs", o.settingsTimeoutMs, 1, 2 ** 31 - 1);
+  int("upgradeTimeoutMs", o.upgradeTimeoutMs, 1, 2 ** 31 - 1);
   return o;
 }
 

@@ -2,8 +2,11 @@
  * One tunnel stream: the request frames become a ProxyRequest whose body is fed by DATA
  * frames (window credit is returned only as the upstream consumes them), and the
  * ProxyResponse goes back as HEADERS, DATA cut to the peer's frame size and sent only
- * within the send windows (the next body chunk is pulled only when there is credit), and
- * TRAILERS.
+ * within the send windows (the next body chunk is pulled only when there is credit, and
+ * only while the socket and the stream have less than their caps queued unwritten), and
+ * TRAILERS. Deadlines (the request's, the gateway's maximum call duration, the stream idle
+ * timeout) end the stream with DEADLINE_EXCEEDED in the client's protocol before the
+ * response head went out, and with RST_STREAM CANCEL after it.
  */
 import {
   ErrorCode,
@@ -21,7 +24,10 @@ import {
   type StreamEvent,
   type StreamState,
 } from "../protocol/index.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { errorResponse } from "./adapters/client-protocol.js";
 import type { GatewayContext } from "./context.js";
+import { callDeadline } from "./deadline.js";
 import type { ProxyRequest, ProxyResponse } from "./exchange.js";
 import { EMPTY_BODY, bodyOf } from "./body.js";
 import { asUpstreamError, grpcErrorHeaders, resetCodeFor } from "./errors.js";
@@ -34,10 +40,16 @@ export interface StreamHost {
   readonly peer: Settings;
   /** Socket-level send credit, shared by all streams. */
   readonly connectionSendWindow: SendWindow;
-  /** Sends one frame; false once the socket is gone. */
-  send(frame: Frame): boolean;
-  /** Returns socket-level receive credit for `n` consumed bytes. */
-  releaseConnection(n: number): void;
+  /** Sends one frame (`written` runs once it left the gateway's queue); false once the socket is gone. */
+  send(frame: Frame, written?: () => void): boolean;
+  /** Returns socket-level receive credit for `n` consumed bytes (`now`: at once, below the threshold too). */
+  releaseConnection(n: number, now?: boolean): void;
+  /** True while the socket has maxSocketBufferedBytes or more queued unwritten. */
+  readonly outputFull: boolean;
+  /** Calls `fn` once the socket's queue fell under its cap, or the socket closed. */
+  whenOutputDrains(fn: () => void): void;
+  /** Counts a stream error the client caused against the socket's error budget. */
+  streamErrorByClient(): void;
   /** Called once when the stream is fully closed. */
   streamClosed(stream: TunnelStream): void;
 }
@@ -62,6 +74,14 @@ export class TunnelStream {
   private bodyWaiter: (() => void) | undefined;
   /** Wakes the response writer (window credit or reset). */
   private windowWaiter: (() => void) | undefined;
+  /** Wakes the response writer once queued output fell under the caps (or a reset). */
+  private outputWaiter: (() => void) | undefined;
+  /** This stream's DATA bytes handed to the socket and not yet written. */
+  private unwritten = 0;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Resolves the pending upstream call with the deadline's message, once a deadline fired. */
+  private expire: ((message: string) => void) | undefined;
   private finished = false;
   private outcome = "unknown";
 
@@ -74,6 +94,37 @@ export class TunnelStream {
     this.sendWindow = new SendWindow(host.peer.initialStreamWindow);
     this.receiveWindow = new ReceiveWindow(host.ctx.options.streamWindow);
     this.requestLimit = new MessageLimit(host.ctx.options.maxMessageBytes, isEnveloped(header(head.headers, "content-type") ?? ""));
+    const o = host.ctx.options;
+    const deadline = callDeadline(head.headers, o.maxCallDurationMs);
+    if (deadline) {
+      this.deadlineTimer = setTimeout(() => this.timeUp(deadline.message), deadline.ms);
+      this.deadlineTimer.unref();
+    }
+    if (o.streamIdleTimeoutMs > 0) {
+      const ms = o.streamIdleTimeoutMs;
+      this.idleTimer = setTimeout(() => this.timeUp(`no frame on the stream for ${ms} ms (streamIdleTimeoutMs)`), ms);
+      this.idleTimer.unref();
+    }
+  }
+
+  /** A frame went either way: the stream is not idle. */
+  private touch(): void {
+    this.idleTimer?.refresh();
+  }
+
+  /**
+   * A deadline passed: before the response head, the client gets DEADLINE_EXCEEDED in its
+   * protocol and the upstream call is cancelled; after it, RST_STREAM CANCEL.
+   */
+  private timeUp(message: string): void {
+    if (this.finished) return;
+    this.host.ctx.log.info({ stream: this.id, path: this.head.path, message }, "stream deadline");
+    if (this.expire && this.state.response === "idle") {
+      this.host.ctx.metrics.errors.inc({ code: "deadline_exceeded" });
+      this.expire(message);
+      return;
+    }
+    this.reset(ErrorCode.CANCEL, message);
   }
 
   /** True once the stream ended or was reset. */
@@ -83,19 +134,20 @@ export class TunnelStream {
 
   /** Request DATA (socket-level credit was already accounted by the connection). */
   onData(data: Uint8Array, endStream: boolean): void {
+    this.touch();
     try {
       this.state = nextStreamState(this.state, { frame: "data", direction: "request", endStream }, this.id);
       this.receiveWindow.receive(data.length, this.id);
     } catch (err) {
-      this.host.releaseConnection(data.length);
+      this.host.releaseConnection(data.length, true);
       const e = err as ProtocolError;
-      this.reset(e.code, e.message);
+      this.reset(e.code, e.message, true);
       return;
     }
     const breach = this.requestLimit.push(data);
     if (breach) {
-      this.host.releaseConnection(data.length);
-      this.reset(ErrorCode.MESSAGE_TOO_LARGE, `request ${breach}`);
+      this.host.releaseConnection(data.length, true);
+      this.reset(ErrorCode.MESSAGE_TOO_LARGE, `request ${breach}`, true);
       return;
     }
     if (data.length > 0) {
@@ -107,12 +159,13 @@ export class TunnelStream {
   }
 
   onWindowUpdate(increment: number): void {
+    this.touch();
     try {
       this.state = nextStreamState(this.state, { frame: "window-update" }, this.id);
       this.sendWindow.credit(increment, this.id);
     } catch (err) {
       const e = err as ProtocolError;
-      this.reset(e.code, e.message);
+      this.reset(e.code, e.message, true);
       return;
     }
     this.wakeWindow();
@@ -127,17 +180,21 @@ export class TunnelStream {
     this.close();
   }
 
-  /** Resets the stream from the gateway's side with a code and a message. */
-  reset(code: ErrorCode, message: string): void {
+  /**
+   * Resets the stream from the gateway's side with a code and a message; `byClient` (the
+   * client's frames caused it) counts against the socket's error budget.
+   */
+  reset(code: ErrorCode, message: string, byClient = false): void {
     if (this.finished) return;
     this.state = { request: "closed", response: "closed", reset: true };
-    this.host.send({ kind: "rst", streamId: this.id, code, message });
+    const sent = this.host.send({ kind: "rst", streamId: this.id, code, message });
     if (code !== ErrorCode.NO_ERROR) {
       this.outcome = errorCodeName(code);
       this.host.ctx.metrics.errors.inc({ code: errorCodeName(code) });
       this.host.ctx.log.info({ stream: this.id, path: this.head.path, code: errorCodeName(code), message }, "stream reset");
     }
     this.close();
+    if (sent && byClient) this.host.streamErrorByClient();
   }
 
   /** The socket is gone: cancel everything without sending. */
@@ -169,8 +226,20 @@ export class TunnelStream {
       );
     } else {
       try {
-        response = await adapter.handle(request, ctx.upstream);
+        // A deadline that fires before the upstream answered wins the race: the client gets
+        // DEADLINE_EXCEEDED in its protocol, the abort cancels the upstream call.
+        const expired = new Promise<string>((resolve) => (this.expire = resolve));
+        const outcome = await Promise.race([adapter.handle(request, ctx.upstream).then((r) => ({ r })), expired]);
+        this.expire = undefined;
+        if (typeof outcome === "string") {
+          this.abort.abort();
+          response = errorResponse(request, new ConnectError(outcome, Code.DeadlineExceeded));
+          this.outcome = "deadline_exceeded";
+        } else {
+          response = outcome.r;
+        }
       } catch (err) {
+        this.expire = undefined;
         if (this.finished) return;
         const e = asUpstreamError(err);
         const grpc = (header(this.head.headers, "content-type") ?? "").startsWith("application/grpc");
@@ -191,7 +260,11 @@ export class TunnelStream {
     const iterator = response.body[Symbol.asyncIterator]();
     try {
       if (this.finished) return;
-      const trailersOnly = response.body === EMPTY_BODY && response.trailers().length === 0;
+      // A gRPC head that carries grpc-status is trailers-only by definition: END_STREAM on it.
+      const grpcStatusInHead =
+        (header(response.headers, "content-type") ?? "").startsWith("application/grpc") &&
+        header(response.headers, "grpc-status") !== undefined;
+      const trailersOnly = grpcStatusInHead || (response.body === EMPTY_BODY && response.trailers().length === 0);
       if (
         !this.sendHead({
           kind: "response-headers",
@@ -203,7 +276,10 @@ export class TunnelStream {
       )
         return;
       this.outcome = header(response.headers, "grpc-status") ?? String(response.status);
-      if (trailersOnly) return this.maybeFinish();
+      if (trailersOnly) {
+        if (response.body !== EMPTY_BODY) void iterator.return?.()?.catch(() => {});
+        return this.maybeFinish();
+      }
       const limit = new MessageLimit(this.host.ctx.options.maxMessageBytes, isEnveloped(header(response.headers, "content-type") ?? ""));
       for (;;) {
         const next = await iterator.next();
@@ -234,6 +310,7 @@ export class TunnelStream {
 
   /** Sends response HEADERS or TRAILERS, if they fit the client's frame size. */
   private sendHead(frame: Frame & { kind: "response-headers" | "trailers" }): boolean {
+    this.touch();
     const event: StreamEvent =
       frame.kind === "trailers" ? { frame: "trailers" } : { frame: "response-headers", endStream: frame.endStream };
     this.transition(event);
@@ -244,9 +321,19 @@ export class TunnelStream {
 
   /** Sends one body chunk as DATA frames within the windows; false if the stream ended meanwhile. */
   private async sendData(chunk: Uint8Array): Promise<boolean> {
+    const cap = this.host.ctx.options.maxStreamBufferedBytes;
     let offset = 0;
     while (offset < chunk.length) {
       if (this.finished) return false;
+      // Whatever windows the client announced, queued output stays under the caps: wait for
+      // the socket to write, and meanwhile the upstream is not read (HTTP/2 flow control).
+      if (this.unwritten >= cap || this.host.outputFull) {
+        await new Promise<void>((resolve) => {
+          this.outputWaiter = resolve;
+          if (this.unwritten < cap) this.host.whenOutputDrains(() => this.wakeOutput());
+        });
+        continue;
+      }
       const credit = Math.min(this.sendWindow.size, this.host.connectionSendWindow.size, this.host.peer.maxFramePayload);
       if (credit <= 0) {
         await new Promise<void>((resolve) => (this.windowWaiter = resolve));
@@ -256,7 +343,13 @@ export class TunnelStream {
       this.sendWindow.consume(n);
       this.host.connectionSendWindow.consume(n);
       this.transition({ frame: "data", direction: "response", endStream: false });
-      if (!this.host.send({ kind: "data", streamId: this.id, endStream: false, data: chunk.subarray(offset, offset + n) })) {
+      this.touch();
+      this.unwritten += n;
+      const sent = this.host.send({ kind: "data", streamId: this.id, endStream: false, data: chunk.subarray(offset, offset + n) }, () => {
+        this.unwritten -= n;
+        if (this.unwritten < cap) this.wakeOutput();
+      });
+      if (!sent) {
         this.abandon();
         return false;
       }
@@ -275,6 +368,17 @@ export class TunnelStream {
   /** True when some stream-level wait for credit is pending. */
   get waitingForWindow(): boolean {
     return this.windowWaiter !== undefined;
+  }
+
+  /** True while the stream waits for queued output to be written (a cap was reached). */
+  get waitingForOutput(): boolean {
+    return this.outputWaiter !== undefined;
+  }
+
+  private wakeOutput(): void {
+    const w = this.outputWaiter;
+    this.outputWaiter = undefined;
+    w?.();
   }
 
   private wakeBody(): void {
@@ -324,13 +428,17 @@ export class TunnelStream {
     this.finished = true;
     // A cleanly finished exchange needs no cancel upstream; anything else does.
     if (!this.completed() || this.state.request !== "closed") this.abort.abort();
+    clearTimeout(this.deadlineTimer);
+    clearTimeout(this.idleTimer);
     if (this.queuedBytes > 0) {
-      this.host.releaseConnection(this.queuedBytes);
+      // Bytes of a stream that is gone: their socket credit goes back at once (8.2).
+      this.host.releaseConnection(this.queuedBytes, true);
       this.queue.length = 0;
       this.queuedBytes = 0;
     }
     this.wakeBody();
     this.wakeWindow();
+    this.wakeOutput();
     const { metrics } = this.host.ctx;
     metrics.callDuration.observe(
       { method: metrics.methodLabel(this.head.path), status: this.outcome },

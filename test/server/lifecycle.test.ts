@@ -55,6 +55,8 @@ describe("idle timeout", () => {
     expect(goaway).toMatchObject({ code: ErrorCode.IDLE_TIMEOUT, lastStreamId: 0 });
     await idle.closed;
     expect(busy.frames.some((f) => f.kind === "goaway")).toBe(false);
+    // A socket counts until its WebSocket has ended on the gateway's side too.
+    await until(() => gw.stats().sockets === 1, "the idle socket to end at the gateway");
     expect(gw.stats()).toMatchObject({ sockets: 1, streamsActive: 1 });
     busy.close();
   });

@@ -34,9 +34,9 @@ async function connect(gw: Gateway, localAddress?: string): Promise<RawClient> {
   return c;
 }
 
-/** The value of one sample in /metrics, 0 when absent. */
+/** The value of one sample in the gateway's registry, 0 when absent (read in-process: an HTTP scrape would take a socket slot). */
 async function metric(gw: Gateway, sample: string): Promise<number> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  const text = await gw.metrics.metrics();
   const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
   return line ? Number(line.slice(sample.length + 1)) : 0;
 }
