@@ -168,12 +168,17 @@ export class TunnelConnection implements StreamHost {
       return false;
     }
     const bytes = encodeFrame(frame);
-    if (control) this.queuedControl++;
+    let queued = false;
     this.ws.send(bytes, () => {
-      if (control) this.queuedControl--;
+      if (queued) this.queuedControl--;
       written?.();
       if (this.outputWaiters.size > 0 && !this.outputFull) this.wakeOutput();
     });
+    // Counted only while it waits in the gateway's queue: a reply the kernel took at once is not.
+    if (control && this.ws.bufferedAmount > 0) {
+      queued = true;
+      this.queuedControl++;
+    }
     const { metrics } = this.ctx;
     metrics.frames.inc({ kind: frame.kind, direction: "out" });
     metrics.bytes.inc({ direction: "out" }, bytes.length);
