@@ -14,6 +14,11 @@ export function isEnveloped(contentType: string): boolean {
 }
 
 export class MessageLimit {
+  /** True between messages of an enveloped body (nothing of a message pushed but not all of it). */
+  get atBoundary(): boolean {
+    return this.enveloped && this.remaining === 0 && this.prefixLength === 0;
+  }
+
   /** Bytes still to skip of the current message payload. */
   private remaining = 0;
   /** Prefix bytes collected so far (0..5). */
@@ -32,8 +37,8 @@ export class MessageLimit {
 
   /** Accounts for `chunk`; returns a description of the breach, or undefined. */
   push(chunk: Uint8Array): string | undefined {
-    if (this.limit === 0) return undefined;
     if (!this.enveloped) {
+      if (this.limit === 0) return undefined;
       this.total += chunk.length;
       return this.total > this.limit ? `body of more than ${this.limit} bytes exceeds the message limit` : undefined;
     }
@@ -49,7 +54,7 @@ export class MessageLimit {
       if (this.prefixLength === 5) {
         this.prefixLength = 0;
         const length = new DataView(this.prefix.buffer).getUint32(1);
-        if (length > this.limit) return `message of ${length} bytes exceeds the limit of ${this.limit}`;
+        if (this.limit > 0 && length > this.limit) return `message of ${length} bytes exceeds the limit of ${this.limit}`;
         this.remaining = length;
       }
     }

@@ -30,7 +30,7 @@ import type { GatewayContext } from "./context.js";
 import { callDeadline } from "./deadline.js";
 import type { ProxyRequest, ProxyResponse } from "./exchange.js";
 import { EMPTY_BODY, bodyOf } from "./body.js";
-import { asUpstreamError, grpcErrorHeaders, resetCodeFor } from "./errors.js";
+import { asUpstreamError, encodeGrpcMessage, grpcErrorHeaders, resetCodeFor } from "./errors.js";
 import { MessageLimit, isEnveloped } from "./message-limit.js";
 
 /** What a stream needs from its connection. */
@@ -82,6 +82,10 @@ export class TunnelStream {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Resolves the pending upstream call with the deadline's message, once a deadline fired. */
   private expire: ((message: string) => void) | undefined;
+  /** The response body's envelopes, once the head went out (gRPC: may trailers still end it?). */
+  private responseLimit: MessageLimit | undefined;
+  /** True while a response chunk is only partly sent. */
+  private midChunk = false;
   private finished = false;
   private outcome = "unknown";
 
@@ -113,8 +117,9 @@ export class TunnelStream {
   }
 
   /**
-   * A deadline passed: before the response head, the client gets DEADLINE_EXCEEDED in its
-   * protocol and the upstream call is cancelled; after it, RST_STREAM CANCEL.
+   * A deadline passed: the upstream call is cancelled and the client gets DEADLINE_EXCEEDED
+   * in its protocol before the response head went out, and for gRPC between messages after
+   * it (TRAILERS grpc-status 4); otherwise RST_STREAM CANCEL with the message.
    */
   private timeUp(message: string): void {
     if (this.finished) return;
@@ -122,6 +127,21 @@ export class TunnelStream {
     if (this.expire && this.state.response === "idle") {
       this.host.ctx.metrics.errors.inc({ code: "deadline_exceeded" });
       this.expire(message);
+      return;
+    }
+    const type = (header(this.head.headers, "content-type") ?? "").split(";")[0]!.trim();
+    const grpc = type === "application/grpc" || type.startsWith("application/grpc+"); // not gRPC-Web: its status is in the body
+    if (this.state.response === "open" && grpc && this.responseLimit?.atBoundary && !this.midChunk) {
+      this.host.ctx.metrics.errors.inc({ code: "deadline_exceeded" });
+      this.abort.abort();
+      const trailers: HeaderList = [
+        ["grpc-status", "4"],
+        ["grpc-message", encodeGrpcMessage(message)],
+      ];
+      if (this.sendHead({ kind: "trailers", streamId: this.id, trailers })) {
+        this.outcome = "4";
+        this.maybeFinish();
+      }
       return;
     }
     this.reset(ErrorCode.CANCEL, message);
@@ -281,6 +301,7 @@ export class TunnelStream {
         return this.maybeFinish();
       }
       const limit = new MessageLimit(this.host.ctx.options.maxMessageBytes, isEnveloped(header(response.headers, "content-type") ?? ""));
+      this.responseLimit = limit;
       for (;;) {
         const next = await iterator.next();
         if (this.finished) return;
@@ -322,6 +343,15 @@ export class TunnelStream {
   /** Sends one body chunk as DATA frames within the windows; false if the stream ended meanwhile. */
   private async sendData(chunk: Uint8Array): Promise<boolean> {
     const cap = this.host.ctx.options.maxStreamBufferedBytes;
+    this.midChunk = true;
+    try {
+      return await this.sendChunk(chunk, cap);
+    } finally {
+      this.midChunk = false;
+    }
+  }
+
+  private async sendChunk(chunk: Uint8Array, cap: number): Promise<boolean> {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.finished) return false;
