@@ -1,6 +1,7 @@
 /**
  * The built package's CLI: `npm run build` (the real build, which deletes and re-emits
- * dist/) must leave dist/server/cli.js executable, so `npx swtunnel` works in a checkout.
+ * dist/) must leave dist/server/cli.js executable, so `npx swtunnel` works in a checkout,
+ * and the built bin must refuse a Node older than package.json's engines.
  */
 import { execFile } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
@@ -20,5 +21,12 @@ describe("npm run build", () => {
     const { version } = JSON.parse(readFileSync(fromRoot("package.json"), "utf8")) as { version: string };
     const { stdout } = await run("npx", ["--no-install", "swtunnel", "--version"], { cwd: root });
     expect(stdout.trim()).toBe(version);
+    // The built bin refuses the system Node 20 (older than engines) before loading the gateway.
+    const refused = await run("/usr/bin/node", [cli, "--version"]).then(
+      () => ({ code: 0, stderr: "" }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^swtunnel needs Node >=\S+ \(package.json engines\); this is Node 20\./);
   });
 });
