@@ -279,8 +279,10 @@ describe("CLI process", () => {
     expect(stderr).toContain("see swtunnel --help");
   });
 
-  it("refuses an older Node than package.json's engines with a clear message and exit 1 (system Node 20)", async () => {
-    const oldNode = "/usr/bin/node";
+  it("refuses an older Node than package.json's engines with a clear message and exit 1 (Node 20)", async () => {
+    // Node 20 from the npm registry (npx caches it), whatever the machine's own Node is.
+    const { stdout: path } = await promisify(execFile)("npx", ["-y", "-p", "node@20", "--", "node", "-p", "process.execPath"]);
+    const oldNode = path.trim();
     const { stdout: v } = await promisify(execFile)(oldNode, ["--version"]);
     expect(v.trim()).toMatch(/^v20\./);
     const { engines } = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { engines: { node: string } };
