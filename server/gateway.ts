@@ -52,7 +52,7 @@ export interface Gateway {
 /** Starts a gateway listening on `options.host:options.port`. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const o = resolveOptions(options);
-  const log = o.logger ?? createLogger(o.logLevel);
+  const log = o.logger ?? createLogger(o.logLevel, o.logFormat);
   const metrics = new GatewayMetrics();
   const pool = new UpstreamPool({
     url: o.upstream,
@@ -200,7 +200,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${hostForUrl}:${address.port}`;
-  log.info({ url, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol }, "gateway listening");
+  log.info({ url, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol }, `gateway listening on ${url} (upstream ${o.upstream})`);
 
   function allClosed(): Promise<void> {
     return new Promise((resolve) => {

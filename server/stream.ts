@@ -26,11 +26,13 @@ import {
 } from "../protocol/index.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorResponse } from "./adapters/client-protocol.js";
+import { grpcStatusFields } from "./adapters/grpc-status.js";
 import type { GatewayContext } from "./context.js";
 import { callDeadline } from "./deadline.js";
 import type { ProxyRequest, ProxyResponse } from "./exchange.js";
 import { EMPTY_BODY, bodyOf } from "./body.js";
-import { asUpstreamError, encodeGrpcMessage, grpcErrorHeaders, resetCodeFor } from "./errors.js";
+import { isGrpc, isGrpcWeb } from "./content-type.js";
+import { asUpstreamError, grpcErrorHeaders, resetCodeFor } from "./errors.js";
 import { MessageLimit, isEnveloped } from "./message-limit.js";
 
 /** What a stream needs from its connection. */
@@ -129,15 +131,11 @@ export class TunnelStream {
       this.expire(message);
       return;
     }
-    const type = (header(this.head.headers, "content-type") ?? "").split(";")[0]!.trim();
-    const grpc = type === "application/grpc" || type.startsWith("application/grpc+"); // not gRPC-Web: its status is in the body
+    const grpc = isGrpc(header(this.head.headers, "content-type")); // not gRPC-Web: its status is in the body
     if (this.state.response === "open" && grpc && this.responseLimit?.atBoundary && !this.midChunk) {
       this.host.ctx.metrics.errors.inc({ code: "deadline_exceeded" });
       this.abort.abort();
-      const trailers: HeaderList = [
-        ["grpc-status", "4"],
-        ["grpc-message", encodeGrpcMessage(message)],
-      ];
+      const trailers = grpcStatusFields(new ConnectError(message, Code.DeadlineExceeded));
       if (this.sendHead({ kind: "trailers", streamId: this.id, trailers })) {
         this.outcome = "4";
         this.maybeFinish();
@@ -262,7 +260,7 @@ export class TunnelStream {
         this.expire = undefined;
         if (this.finished) return;
         const e = asUpstreamError(err);
-        const grpc = (header(this.head.headers, "content-type") ?? "").startsWith("application/grpc");
+        const grpc = isGrpc(header(this.head.headers, "content-type"));
         if (!grpc || adapter.name !== "grpc") {
           this.reset(resetCodeFor(e), e.message);
           return;
@@ -282,7 +280,7 @@ export class TunnelStream {
       if (this.finished) return;
       // A gRPC head that carries grpc-status is trailers-only by definition: END_STREAM on it.
       const grpcStatusInHead =
-        (header(response.headers, "content-type") ?? "").startsWith("application/grpc") &&
+        (isGrpc(header(response.headers, "content-type")) || isGrpcWeb(header(response.headers, "content-type"))) &&
         header(response.headers, "grpc-status") !== undefined;
       const trailersOnly = grpcStatusInHead || (response.body === EMPTY_BODY && response.trailers().length === 0);
       if (
