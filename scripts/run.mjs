@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [task, ...args] = process.argv.slice(2);
-const TASKS = ["test", "demo", "bench"];
+const TASKS = ["test", "demo", "bench", "soak"];
 if (!TASKS.includes(task)) {
   console.error(`usage: node scripts/run.mjs <${TASKS.join("|")}> [args...]`);
   process.exit(2);
@@ -80,7 +80,8 @@ if (task === "test") {
 } else {
   step(task);
   // Forward Ctrl-C / SIGTERM to the task and exit with its code once it stopped cleanly.
-  const child = spawn(process.execPath, [join(root, `dist/${task}/run.js`), ...args], { stdio: "inherit", cwd: root });
+  const entry = task === "soak" ? "dist/bench/soak.js" : `dist/${task}/run.js`; // soak: not in CI, see bench/soak.ts
+  const child = spawn(process.execPath, [join(root, entry), ...args], { stdio: "inherit", cwd: root });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
