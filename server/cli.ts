@@ -8,9 +8,9 @@ import { readFileSync, realpathSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { createGateway, type Gateway } from "./gateway.js";
-import { OptionsError, type GatewayOptions } from "./options.js";
+import { OptionsError, parseDuration, type GatewayOptions } from "./options.js";
 
-type Kind = "string" | "int" | "list" | "bool";
+type Kind = "string" | "int" | "list" | "bool" | "duration";
 interface Flag {
   name: string;
   option: keyof GatewayOptions | "listen";
@@ -37,7 +37,26 @@ const FLAGS: Flag[] = [
     help: "binary FileDescriptorSet file, for Connect/gRPC-Web JSON to a gRPC upstream",
   },
   { name: "path", option: "path", kind: "string", help: "tunnel path (default /tunnel)" },
-  { name: "allow-origin", option: "allowOrigins", kind: "list", help: "allowed Origin, repeatable (default: the gateway's own origin)" },
+  {
+    name: "allow-origin",
+    option: "allowOrigins",
+    kind: "list",
+    help: "allowed Origin, exact, repeatable; '*' = any (default: the gateway's own origin)",
+  },
+  {
+    name: "public-origin",
+    option: "publicOrigin",
+    kind: "string",
+    help: "the gateway's origin as browsers reach it (default: http://<listen address>)",
+  },
+  { name: "trust-proxy", option: "trustProxy", kind: "list", help: "proxy addresses/CIDRs whose client address header is believed" },
+  {
+    name: "client-address-header",
+    option: "clientAddressHeader",
+    kind: "string",
+    help: "x-forwarded-for | forwarded | cf-connecting-ip | ... (default x-forwarded-for)",
+  },
+  { name: "admin-listen", option: "adminListen", kind: "string", help: "host:port of the admin listener: /metrics, /healthz, /readyz" },
   {
     name: "allow-no-origin",
     option: "allowNoOrigin",
@@ -48,6 +67,7 @@ const FLAGS: Flag[] = [
   { name: "max-sockets", option: "maxSockets", kind: "int", help: "open sockets in total (default 10000)" },
   { name: "max-sockets-per-ip", option: "maxSocketsPerIp", kind: "int", help: "open sockets per client IP (default 100)" },
   { name: "max-streams-per-socket", option: "maxStreamsPerSocket", kind: "int", help: "concurrent streams per socket (default 100)" },
+  { name: "max-headers", option: "maxHeaders", kind: "int", help: "most headers in one request (default 100)" },
   { name: "max-header-block-bytes", option: "maxHeaderBlockBytes", kind: "int", help: "largest request header block (default 65536)" },
   { name: "max-frame-payload", option: "maxFramePayload", kind: "int", help: "largest frame payload (default 65536)" },
   { name: "max-message-bytes", option: "maxMessageBytes", kind: "int", help: "largest message either way, 0 = no limit (default 4194304)" },
@@ -60,6 +80,12 @@ const FLAGS: Flag[] = [
   { name: "stream-window", option: "streamWindow", kind: "int", help: "receive window per stream (default 1048576)" },
   { name: "connection-window", option: "connectionWindow", kind: "int", help: "receive window per socket (default 8388608)" },
   { name: "ping-interval-ms", option: "pingIntervalMs", kind: "int", help: "tunnel PING interval, 0 = off (default 25000)" },
+  {
+    name: "max-socket-age",
+    option: "maxSocketAgeMs",
+    kind: "duration",
+    help: "GOAWAY sockets older than this (e.g. 30m; +-10% jitter; default: no limit)",
+  },
   { name: "drain-timeout-ms", option: "drainTimeoutMs", kind: "int", help: "how long a drain lets streams finish (default 30000)" },
   { name: "log-level", option: "logLevel", kind: "string", help: "fatal|error|warn|info|debug|trace|silent (default info)" },
 ];
@@ -82,7 +108,8 @@ export function usage(): string {
     `${"  -h, --help".padEnd(38)}print this help`,
     `${"  --version".padEnd(38)}print the version`,
     "",
-    "Endpoints: /tunnel (WebSocket, subprotocol swtunnel.v1), /healthz, /readyz, /metrics.",
+    "Endpoints: /tunnel (WebSocket, subprotocol swtunnel.v1), /healthz, /readyz; with --admin-listen,",
+    "a second listener serves /metrics, /healthz and /readyz.",
     "SIGTERM/SIGINT drain the gateway, then exit 0.",
   ];
   return lines.join("\n");
@@ -145,6 +172,13 @@ export function parseCli(
         options[f.option] = Number(s);
         break;
       }
+      case "duration":
+        try {
+          options[f.option] = parseDuration(where, String(raw));
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        break;
       case "list":
         options[f.option] = (raw as string[])
           .flatMap((s) => s.split(","))

@@ -21,6 +21,7 @@ import {
   type Settings,
 } from "../protocol/index.js";
 import type { GatewayContext } from "./context.js";
+import { checkRequestHead } from "./request-head.js";
 import { TunnelStream, type StreamHost } from "./stream.js";
 
 /** Keepalive: GOAWAY KEEPALIVE_TIMEOUT once this many PINGs in a row went unanswered. */
@@ -59,6 +60,8 @@ export class TunnelConnection implements StreamHost {
     readonly ctx: GatewayContext,
     private readonly ws: WebSocket,
     readonly remote: string,
+    /** `x-forwarded-for` toward the backend: the client, then trusted proxies (server/client-address.ts). */
+    private readonly forwardedFor = remote,
   ) {
     const o = ctx.options;
     this.limits = { maxFramePayload: o.maxFramePayload, maxHeaderBlockBytes: o.maxHeaderBlockBytes };
@@ -321,7 +324,9 @@ export class TunnelConnection implements StreamHost {
         return this.refuse(id, ErrorCode.FORBIDDEN, `service ${service ?? frame.path} is not allowed by this gateway`);
       }
     }
-    const stream = new TunnelStream(this, frame);
+    const head = checkRequestHead(frame.headers, o, this.forwardedFor);
+    if (!Array.isArray(head)) return this.refuse(id, head.code, head.message);
+    const stream = new TunnelStream(this, { ...frame, headers: head });
     this.streams.set(id, stream);
     this.streamsTotal++;
     clearTimeout(this.idleTimer);

@@ -332,10 +332,7 @@ export class TunnelStream {
     this.wakeBody();
     this.wakeWindow();
     const { metrics } = this.host.ctx;
-    metrics.callDuration.observe(
-      { method: metrics.methodLabel(this.head.path), status: this.outcome },
-      (performance.now() - this.started) / 1000,
-    );
+    metrics.observeCall(this.head.path, this.outcome, (performance.now() - this.started) / 1000);
     this.host.streamClosed(this);
   }
 }
