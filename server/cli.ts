@@ -260,7 +260,8 @@ export async function main(
   }
   try {
     const gateway = await createGateway(parsed.options!);
-    io.stdout(`swtunnel gateway listening on ${gateway.url} (tunnel ${gateway.tunnelUrl}, upstream ${gateway.options.upstream})`);
+    const admin = gateway.adminUrl ? `, admin ${gateway.adminUrl}` : "";
+    io.stdout(`swtunnel gateway listening on ${gateway.url} (tunnel ${gateway.tunnelUrl}${admin}, upstream ${gateway.options.upstream})`);
     return gateway;
   } catch (err) {
     if (err instanceof OptionsError) {

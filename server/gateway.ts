@@ -101,14 +101,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** /healthz and /readyz (both listeners), /metrics (the admin listener only). */
   async function onProbe(path: string, res: ServerResponse, admin: boolean): Promise<boolean> {
-    if (path === "/healthz") return text(res, 200, "ok\n"), true;
+    if (path === "/healthz") return (text(res, 200, "ok\n"), true);
     if (path === "/readyz") {
-      if (draining) return text(res, 503, "draining\n"), true;
+      if (draining) return (text(res, 503, "draining\n"), true);
       // Not ready while the backend cannot be reached: a load balancer then sends no one here.
-      return (await pool.probe()) ? text(res, 200, "ready\n") : text(res, 503, "upstream unreachable\n"), true;
+      return ((await pool.probe()) ? text(res, 200, "ready\n") : text(res, 503, "upstream unreachable\n"), true);
     }
     if (path !== "/metrics") return false;
-    if (!admin) return text(res, 404, "/metrics is served on the admin listener only; start the gateway with --admin-listen HOST:PORT\n"), true;
+    if (!admin)
+      return (text(res, 404, "/metrics is served on the admin listener only; start the gateway with --admin-listen HOST:PORT\n"), true);
     const body = await metrics.registry.metrics();
     res.writeHead(200, { "content-type": metrics.registry.contentType });
     res.end(body);

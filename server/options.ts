@@ -181,7 +181,9 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   }
   o.clientAddressHeader = o.clientAddressHeader.toLowerCase();
   if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(o.clientAddressHeader)) {
-    throw new OptionsError(`clientAddressHeader must be a header name such as x-forwarded-for, got ${JSON.stringify(o.clientAddressHeader)}`);
+    throw new OptionsError(
+      `clientAddressHeader must be a header name such as x-forwarded-for, got ${JSON.stringify(o.clientAddressHeader)}`,
+    );
   }
   if (o.adminListen !== undefined) parseHostPort("adminListen", o.adminListen);
   for (const s of o.allowServices) {
@@ -217,7 +219,9 @@ function exactOrigin(what: string, origin: string): string {
     throw new OptionsError(`${what} ${JSON.stringify(origin)} is not an origin such as https://app.example.com`);
   }
   if (parsed.origin === "null" || origin.replace(/\/$/, "").toLowerCase() !== parsed.origin.toLowerCase()) {
-    throw new OptionsError(`${what} ${JSON.stringify(origin)} is not an origin such as https://app.example.com (scheme, host and port only)`);
+    throw new OptionsError(
+      `${what} ${JSON.stringify(origin)} is not an origin such as https://app.example.com (scheme, host and port only)`,
+    );
   }
   return parsed.origin;
 }

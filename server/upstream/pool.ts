@@ -295,7 +295,14 @@ export class UpstreamPool {
     }
     const body = head.endStream
       ? (stream.resume(), EMPTY_BODY)
-      : readBody(stream, session, req.signal, path, () => trailers !== undefined, () => trailerError);
+      : readBody(
+          stream,
+          session,
+          req.signal,
+          path,
+          () => trailers !== undefined,
+          () => trailerError,
+        );
     return { status, headers: responseHeaders, body, trailers: () => trailers ?? [] };
   }
 }

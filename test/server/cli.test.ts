@@ -108,8 +108,8 @@ describe("CLI parsing", () => {
 });
 
 describe("CLI process", () => {
-  it("serves /healthz and /metrics, drains on SIGTERM and exits 0", async () => {
-    const child = spawn(process.execPath, [bundle, "gateway", "--listen", "127.0.0.1:0", "--log-level", "warn"], {
+  it("serves /healthz and /metrics on --admin-listen, drains on SIGTERM and exits 0", async () => {
+    const child = spawn(process.execPath, [bundle, "gateway", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-level", "warn"], {
       env: { ...process.env, SWTUNNEL_UPSTREAM: backend.url },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -118,8 +118,8 @@ describe("CLI process", () => {
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (d: Buffer) => {
         stdout += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(stdout);
-        if (m) resolve(m[1]!);
+        const m = /listening on (http:\/\/\S+) .*admin (http:\/\/[^,)\s]+)/.exec(stdout);
+        if (m) resolve(m[2]!);
       });
       child.on("exit", (code) => reject(new Error(`exited ${code} before listening: ${stdout}`)));
     });

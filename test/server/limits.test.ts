@@ -36,7 +36,7 @@ async function connect(gw: Gateway, localAddress?: string): Promise<RawClient> {
 
 /** The value of one sample in /metrics, 0 when absent. */
 async function metric(gw: Gateway, sample: string): Promise<number> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  const text = await gw.metrics.metrics();
   const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
   return line ? Number(line.slice(sample.length + 1)) : 0;
 }
