@@ -109,10 +109,14 @@ describe("CLI parsing", () => {
 
 describe("CLI process", () => {
   it("serves /healthz and /metrics on --admin-listen, drains on SIGTERM and exits 0", async () => {
-    const child = spawn(process.execPath, [bundle, "gateway", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-level", "warn"], {
-      env: { ...process.env, SWTUNNEL_UPSTREAM: backend.url },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [bundle, "gateway", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-level", "warn"],
+      {
+        env: { ...process.env, SWTUNNEL_UPSTREAM: backend.url },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     let stdout = "";
     const url = await new Promise<string>((resolve, reject) => {

@@ -79,9 +79,7 @@ async function forwardedFor(c: RawClient): Promise<string | undefined> {
 describe("trustProxy behind nginx", () => {
   it("admits 150 clients through one proxy; the per-IP limit applies per forwarded address", async () => {
     for (let batch = 0; batch < 150; batch += 25) {
-      await Promise.all(
-        Array.from({ length: 25 }, (_, i) => open(nginx.tunnelUrl, batch + i < 100 ? "127.0.0.2" : "127.0.0.3")),
-      );
+      await Promise.all(Array.from({ length: 25 }, (_, i) => open(nginx.tunnelUrl, batch + i < 100 ? "127.0.0.2" : "127.0.0.3")));
     }
     expect(gateway.stats().sockets).toBe(150);
     // 127.0.0.2 is at its limit, though every socket's TCP peer is nginx.
