@@ -71,6 +71,44 @@ describe("CLI parsing", () => {
     expect(envName("max-sockets-per-ip")).toBe("SWTUNNEL_MAX_SOCKETS_PER_IP");
   });
 
+  it("parses the edge flags: proxies, client address header, origins, admin listener, header count, socket age", () => {
+    const { options } = parseCli(
+      [
+        "gateway",
+        "--upstream",
+        "http://127.0.0.1:1",
+        "--trust-proxy",
+        "10.0.0.0/8,::1",
+        "--client-address-header",
+        "CF-Connecting-IP",
+        "--public-origin",
+        "https://app.example.com",
+        "--admin-listen",
+        "127.0.0.1:9090",
+        "--max-headers",
+        "50",
+        "--max-socket-age",
+        "30m",
+        "--allow-origin",
+        "*",
+      ],
+      {},
+    );
+    expect(options).toMatchObject({
+      trustProxy: ["10.0.0.0/8", "::1"],
+      clientAddressHeader: "CF-Connecting-IP",
+      publicOrigin: "https://app.example.com",
+      adminListen: "127.0.0.1:9090",
+      maxHeaders: 50,
+      maxSocketAgeMs: 30 * 60_000,
+      allowOrigins: ["*"],
+    });
+    expect(parseCli(["gateway"], { SWTUNNEL_UPSTREAM: "http://x:1", SWTUNNEL_MAX_SOCKET_AGE: "1.5h" }).options?.maxSocketAgeMs).toBe(5_400_000);
+    expect(() => parseCli(["gateway", "--upstream", "http://x:1", "--max-socket-age", "30"])).toThrow(
+      "--max-socket-age must be a duration such as 500ms, 90s, 30m or 12h",
+    );
+  });
+
   it("--help and --version exit 0; bad flags and values exit 2 with a pointer to --help", async () => {
     const help = capture();
     expect(await main(["--help"], {}, help.io)).toBe(0);
