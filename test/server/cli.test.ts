@@ -103,7 +103,9 @@ describe("CLI parsing", () => {
       maxSocketAgeMs: 30 * 60_000,
       allowOrigins: ["*"],
     });
-    expect(parseCli(["gateway"], { SWTUNNEL_UPSTREAM: "http://x:1", SWTUNNEL_MAX_SOCKET_AGE: "1.5h" }).options?.maxSocketAgeMs).toBe(5_400_000);
+    expect(parseCli(["gateway"], { SWTUNNEL_UPSTREAM: "http://x:1", SWTUNNEL_MAX_SOCKET_AGE: "1.5h" }).options?.maxSocketAgeMs).toBe(
+      5_400_000,
+    );
     expect(() => parseCli(["gateway", "--upstream", "http://x:1", "--max-socket-age", "30"])).toThrow(
       "--max-socket-age must be a duration such as 500ms, 90s, 30m or 12h",
     );
