@@ -5,6 +5,8 @@
  * counting toward MAX_CONCURRENT_STREAMS.
  */
 import { pino } from "pino";
+import { WebSocket } from "ws";
+import { createTunnelClient } from "../../client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, FrameType } from "../../protocol/index.js";
 import { createGateway, type Gateway } from "../../server/index.js";
@@ -108,6 +110,39 @@ describe("RST_STREAM NO_ERROR", () => {
     c.send({ kind: "data", streamId: 1, endStream: true, data: new Uint8Array(3) }); // raced the reset: ignored
     await echoWorks(c, 3);
     c.close();
+  });
+
+  it("the Node tunnel client takes such a response as a success and stops sending", async () => {
+    const tunnel = createTunnelClient({ url: gateway.tunnelUrl, WebSocket });
+    let pulled = 0;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        pulled++;
+        yield envelope(new Uint8Array(10));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    try {
+      const res = await tunnel.request({
+        method: "POST",
+        path: "/test.Raw/Headers",
+        headers: [
+          ["content-type", "application/grpc"],
+          ["x-echo", "early"],
+        ],
+        body: endless(),
+      });
+      for await (const _ of res.body) void _;
+      expect(header(res.headers, "x-echo")).toBe("early");
+      expect(header(res.trailers(), "grpc-status")).toBe("0");
+      const after = pulled;
+      const other = await RawClient.connect(gateway.tunnelUrl); // a round trip elsewhere: time for more pulls, were there any
+      await echoWorks(other, 1);
+      other.close();
+      expect(pulled).toBeLessThanOrEqual(after + 1); // the body is no longer pulled
+    } finally {
+      tunnel.close();
+    }
   });
 
   it("from the client: cancels the stream like any reset; the upstream call is cancelled", async () => {
