@@ -217,10 +217,8 @@ export function descriptorsWithNoSideEffects(descriptors: Uint8Array, methods: s
     for (const service of file.service) {
       for (const method of service.method) {
         if (!methods.includes(`${file.package}.${service.name}/${method.name}`)) continue;
-        method.options = create(MethodOptionsSchema, {
-          ...method.options,
-          idempotencyLevel: MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS,
-        });
+        method.options ??= create(MethodOptionsSchema);
+        method.options.idempotencyLevel = MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
       }
     }
   }

@@ -140,6 +140,7 @@ describe("upstream down and back", () => {
       expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
       const back = await startH2Backend(port);
       try {
+        await expect.poll(async () => (await fetch(`${gw.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
         const ok = await grpcCall(client, 3, "/test.Raw/Echo", new Uint8Array([1, 2]));
         expect(header(ok.trailers, "grpc-status")).toBe("0");
         expect(unenvelope(ok.body)).toEqual([new Uint8Array([1, 2])]);
