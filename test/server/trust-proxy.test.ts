@@ -17,13 +17,15 @@ let backend: H2Backend;
 let gateway: Gateway;
 let nginx: Nginx;
 const clients: RawClient[] = [];
+/** The gateway's log lines, parsed. */
+const logs: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   backend = await startH2Backend();
   gateway = await createGateway({
     upstream: backend.url,
     port: 0,
-    logger: pino({ level: "silent" }),
+    logger: pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
     trustProxy: ["127.0.0.1"], // nginx connects from 127.0.0.1; clients use 127.0.0.2.. as their own addresses
     maxSocketsPerIp: 100,
   });
@@ -102,5 +104,9 @@ describe("trustProxy behind nginx", () => {
   it("through nginx the backend sees the client, then the proxy", async () => {
     const c = await open(nginx.tunnelUrl, "127.0.0.5");
     expect(await forwardedFor(c)).toBe("127.0.0.5, 127.0.0.1");
+    // The log names the client, and the proxy it came through.
+    expect(logs.filter((l) => l.msg === "socket open" && l.remote === "127.0.0.5")).toEqual([
+      expect.objectContaining({ remote: "127.0.0.5", peer: "127.0.0.1" }),
+    ]);
   });
 });
