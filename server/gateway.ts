@@ -51,7 +51,7 @@ export interface Gateway {
 /** Starts a gateway listening on `options.host:options.port`. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const o = resolveOptions(options);
-  const log = o.logger ?? createLogger(o.logLevel);
+  const log = o.logger ?? createLogger(o.logLevel, o.logFormat);
   const metrics = new GatewayMetrics({
     methods: o.descriptors ? descriptorMethods(o.descriptors) : undefined,
     services: o.allowServices,
@@ -211,7 +211,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       throw err;
     }
   }
-  log.info({ url, adminUrl, origin, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol }, "gateway listening");
+  const adminText = adminUrl ? `admin ${adminUrl}, ` : "";
+  log.info(
+    { url, adminUrl, origin, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol },
+    `gateway listening on ${url} (${adminText}upstream ${o.upstream})`,
+  );
 
   function allClosed(): Promise<void> {
     return new Promise((resolve) => {

@@ -23,3 +23,4 @@ export {
 } from "./exchange.js";
 export { EMPTY_BODY, bodyOf } from "./body.js";
 export { UpstreamPool, type UpstreamPoolOptions } from "./upstream/pool.js";
+export type { LogFormat } from "./log.js";

@@ -20,6 +20,7 @@ import type { Logger } from "pino";
 import { DEFAULT_SETTINGS, MAX_MAX_FRAME_PAYLOAD, MAX_WINDOW, MIN_MAX_FRAME_PAYLOAD } from "../protocol/index.js";
 import { trustList } from "./client-address.js";
 import type { UpstreamProtocol } from "./exchange.js";
+import type { LogFormat } from "./log.js";
 
 /** Options of {@link createGateway}. Only `upstream` is required. */
 export interface GatewayOptions {
@@ -113,6 +114,11 @@ export interface GatewayOptions {
   drainTimeoutMs?: number;
   /** pino level. Default `"info"`. Ignored when `logger` is given. */
   logLevel?: string;
+  /**
+   * Log lines as JSON, or one human-readable line each ("pretty"); "auto" (the default) is
+   * pretty when stdout is a terminal. Ignored when `logger` is given.
+   */
+  logFormat?: LogFormat;
   /** A pino logger to use instead of a new one on stdout. */
   logger?: Logger;
 }
@@ -415,6 +421,15 @@ export const OPTION_SPECS = [
     default: "info",
     choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
     doc: "pino log level",
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    kind: "string",
+    value: "FORMAT",
+    default: "auto",
+    choices: ["auto", "json", "pretty"],
+    doc: "JSON lines, or one readable line each; auto = pretty on a terminal",
   },
 ] as const satisfies readonly OptionSpec[];
 

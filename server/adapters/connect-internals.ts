@@ -7,7 +7,8 @@
  * test fails after an upgrade, fix the use here (or in the one caller), not the test.
  *
  * Each protocol has its own `parseContentType` and `parseTimeout`; they are renamed here
- * after their protocol.
+ * after their protocol. (gRPC's `parseContentType` is not used: it knows only proto and
+ * json, and the gRPC passthrough carries any codec; see `isGrpc` in ../content-type.ts.)
  */
 export { compressedFlag, encodeEnvelope, readAllBytes, transformSplitEnvelope } from "@connectrpc/connect/protocol";
 export {
@@ -22,7 +23,6 @@ export {
 export {
   codeFromHttpStatus,
   findTrailerError,
-  parseContentType as parseGrpcContentType,
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 export { parseContentType as parseGrpcWebContentType, trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";

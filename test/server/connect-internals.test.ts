@@ -49,7 +49,6 @@ describe("Connect-ES internals the gateway uses", () => {
       parseConnectTimeout: 2,
       codeFromHttpStatus: 1,
       findTrailerError: 1,
-      parseGrpcContentType: 1,
       setTrailerStatus: 2,
       parseGrpcWebContentType: 1,
       trailerSerialize: 1,
@@ -89,8 +88,6 @@ describe("Connect-ES internals the gateway uses", () => {
     expect(internals.parseConnectContentType("application/proto")).toEqual({ stream: false, binary: true });
     expect(internals.parseConnectContentType("application/connect+json")).toEqual({ stream: true, binary: false });
     expect(internals.parseConnectContentType("application/grpc")).toBeUndefined();
-    expect(internals.parseGrpcContentType("application/grpc")).toEqual({ binary: true });
-    expect(internals.parseGrpcContentType("application/grpc+json")).toEqual({ binary: false });
     expect(internals.parseGrpcWebContentType("application/grpc-web-text+proto")).toEqual({ text: true, binary: true });
     expect(internals.parseGrpcWebContentType("application/grpc-web+json")).toEqual({ text: false, binary: false });
     expect(internals.parseGrpcWebContentType("application/grpc-web+thrift")).toBeUndefined();
