@@ -6,12 +6,15 @@ import { TestService } from "../demo/gen/swtunnel/test/v1/test_pb.js";
 import { expect, openApp, swt, test } from "./fixtures.js";
 import { metric, SERVICE_PATH } from "./support/env.js";
 import { startNginx, type Nginx } from "./support/nginx.js";
+import { closedPort } from "./support/tcp-proxy.js";
 
 test("the whole path works through nginx; plain gRPC through it fails", async ({ page, env }) => {
-  const gateway = await env.startGateway({ allowOrigins: [] });
+  // The default admission: only the gateway's own origin, which behind nginx is nginx's.
+  const port = await closedPort();
+  const gateway = await env.startGateway({ allowOrigins: [], publicOrigin: `http://127.0.0.1:${port}` });
   let nginx: Nginx | undefined;
   try {
-    nginx = await startNginx({ sitePort: env.site.port, gatewayPort: gateway.address.port, grpcPort: env.grpc.port });
+    nginx = await startNginx({ sitePort: env.site.port, gatewayPort: gateway.address.port, grpcPort: env.grpc.port, port });
     // Page, worker and tunnel all on the proxy's origin (default gateway: origin + /tunnel).
     await openApp(page, nginx.url, { match: [nginx.url + SERVICE_PATH], fallback: "error" });
     for (const kind of ["connect-bin", "connect-json", "grpc-web", "tunnel"] as const) {

@@ -13,7 +13,10 @@ export interface Refusal {
 }
 
 export interface AdmissionOptions {
+  /** Exact origins, or `["*"]` for any. */
   allowOrigins: string[];
+  /** The gateway's own origin (publicOrigin, else from the listen address); undefined on a wildcard address. */
+  ownOrigin?: string | undefined;
   allowNoOrigin: boolean;
   maxSockets: number;
   maxSocketsPerIp: number;
@@ -29,27 +32,48 @@ export function offeredProtocols(req: IncomingMessage): string[] {
     .filter(Boolean);
 }
 
-/** Checks the Origin against the allowlist, or against the request's own Host when there is none. */
+/**
+ * The origin a gateway admits by default: `publicOrigin` when set, else `http://host:port`
+ * of the address it listens on; undefined on a wildcard address (0.0.0.0, ::), where the
+ * gateway cannot know how browsers reach it. Never taken from a request's Host header,
+ * which the client chooses (DNS rebinding).
+ */
+export function ownOrigin(publicOrigin: string | undefined, host: string, port: number, scheme = "http"): string | undefined {
+  if (publicOrigin !== undefined) return publicOrigin;
+  if (host === "" || host === "0.0.0.0" || host === "::" || host === "[::]") return undefined;
+  return new URL(`${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`).origin;
+}
+
+/** Checks the Origin against the allowlist (`*` = any), or against the gateway's own origin when there is none. */
 export function checkOrigin(
   origin: string | undefined,
-  host: string | undefined,
-  options: Pick<AdmissionOptions, "allowOrigins" | "allowNoOrigin">,
+  options: Pick<AdmissionOptions, "allowOrigins" | "allowNoOrigin" | "ownOrigin">,
 ): Refusal | undefined {
   if (origin === undefined) {
     return options.allowNoOrigin ? undefined : { status: 403, reason: "an Origin header is required" };
   }
+  if (options.allowOrigins.includes("*")) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(origin);
   } catch {
     return { status: 403, reason: `Origin ${JSON.stringify(origin.slice(0, 100))} is not a valid origin` };
   }
-  if (options.allowOrigins.length > 0) {
-    return options.allowOrigins.includes(parsed.origin) ? undefined : { status: 403, reason: `Origin ${parsed.origin} is not allowed` };
+  // URL.origin normalizes case and default ports; the comparison itself is exact.
+  const allowed = options.allowOrigins.length > 0 ? options.allowOrigins : options.ownOrigin ? [options.ownOrigin] : [];
+  if (allowed.length === 0) {
+    return {
+      status: 403,
+      reason: `Origin ${parsed.origin} refused: this gateway listens on a wildcard address and does not know its own origin; set --allow-origin ${parsed.origin} (or --public-origin, or --allow-origin '*' for any origin)`,
+    };
   }
-  return host !== undefined && parsed.host === host.toLowerCase()
-    ? undefined
-    : { status: 403, reason: `Origin ${parsed.origin} is not this gateway's origin and no allowlist is configured` };
+  if (allowed.includes(parsed.origin)) return undefined;
+  return options.allowOrigins.length > 0
+    ? { status: 403, reason: `Origin ${parsed.origin} is not allowed` }
+    : {
+        status: 403,
+        reason: `Origin ${parsed.origin} is not this gateway's origin ${options.ownOrigin}; set --allow-origin to admit other origins`,
+      };
 }
 
 /** Socket counts per client IP and in total. */
@@ -84,7 +108,7 @@ export async function admit(req: IncomingMessage, options: AdmissionOptions): Pr
   if (!offeredProtocols(req).includes(SUBPROTOCOL)) {
     return { status: 400, reason: `the WebSocket subprotocol ${SUBPROTOCOL} is required` };
   }
-  const refusal = checkOrigin(req.headers.origin, req.headers.host, options);
+  const refusal = checkOrigin(req.headers.origin, options);
   if (refusal) return refusal;
   if (options.authenticate) {
     let ok = false;

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { didYouMean } from "./did-you-mean.js";
-import { DEFAULT_OPTIONS, OPTION_SPECS, type GatewayOptions, type OptionSpec } from "./options.js";
+import { DEFAULT_OPTIONS, OPTION_SPECS, parseDuration, type GatewayOptions, type OptionSpec } from "./options.js";
 
 /** The commands; `swtunnel gateway` is the only one. */
 export const COMMANDS = ["gateway"] as const;
@@ -55,7 +55,8 @@ export function usage(): string {
     `${pad("  -h, --help")}print this help`,
     `${pad("  --version")}print the version`,
     "",
-    "Endpoints: /tunnel (WebSocket, subprotocol swtunnel.v1), /healthz, /readyz, /metrics.",
+    "Endpoints: /tunnel (WebSocket, subprotocol swtunnel.v1), /healthz, /readyz; with --admin-listen,",
+    "a second listener serves /metrics, /healthz and /readyz.",
     "SIGTERM/SIGINT drain the gateway, then exit 0. Exit codes: 1 cannot start, 2 usage error.",
   ];
   return lines.join("\n");
@@ -150,6 +151,12 @@ function readValue(f: OptionSpec & { flag: string }, where: string, raw: unknown
         return { [f.key]: readFileSync(String(raw)) };
       } catch (err) {
         throw new UsageError(`cannot read ${where} file: ${(err as Error).message}`);
+      }
+    case "duration":
+      try {
+        return { [f.key]: parseDuration(where, String(raw)) };
+      } catch (err) {
+        throw new UsageError((err as Error).message);
       }
     case "listen": {
       const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(String(raw));

@@ -24,6 +24,7 @@ import {
 } from "../protocol/index.js";
 import { checkService } from "./admission.js";
 import type { GatewayContext } from "./context.js";
+import { checkRequestHead } from "./request-head.js";
 import { TunnelStream, type StreamHost } from "./stream.js";
 
 /** Keepalive: GOAWAY KEEPALIVE_TIMEOUT once this many PINGs in a row went unanswered. */
@@ -68,6 +69,8 @@ export class TunnelConnection implements StreamHost {
     readonly ctx: GatewayContext,
     private readonly ws: WebSocket,
     readonly remote: string,
+    /** `x-forwarded-for` toward the backend: the client, then trusted proxies (server/client-address.ts). */
+    private readonly forwardedFor = remote,
   ) {
     const o = ctx.options;
     this.limits = { maxFramePayload: o.maxFramePayload, maxHeaderBlockBytes: o.maxHeaderBlockBytes };
@@ -403,7 +406,9 @@ export class TunnelConnection implements StreamHost {
     }
     const forbidden = checkService(frame.path, o.allowServices);
     if (forbidden) return this.refuse(id, ErrorCode.FORBIDDEN, forbidden);
-    const stream = new TunnelStream(this, frame);
+    const head = checkRequestHead(frame.headers, o, this.forwardedFor);
+    if (!Array.isArray(head)) return this.refuse(id, head.code, head.message);
+    const stream = new TunnelStream(this, { ...frame, headers: head });
     this.streams.set(id, stream);
     this.streamsTotal++;
     clearTimeout(this.idleTimer);

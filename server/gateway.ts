@@ -1,6 +1,7 @@
 /**
  * The gateway: one node:http server carrying the WebSocket upgrade (admission first),
- * /healthz, /readyz and /metrics; the upstream pool; drain.
+ * /healthz and /readyz; an optional admin listener adding /metrics; the upstream pool;
+ * socket age; drain.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -8,12 +9,14 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { FRAME_HEADER_SIZE, SUBPROTOCOL } from "../protocol/index.js";
 import { createAdapters } from "./adapters/index.js";
-import { SocketCounter, admit, type Refusal } from "./admission.js";
+import { descriptorMethods } from "./adapters/transcode.js";
+import { SocketCounter, admit, ownOrigin, type Refusal } from "./admission.js";
+import { resolveClientAddress, trustList } from "./client-address.js";
 import { TunnelConnection } from "./connection.js";
 import type { GatewayContext } from "./context.js";
 import { createLogger } from "./log.js";
 import { GatewayMetrics } from "./metrics.js";
-import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
+import { parseHostPort, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
 import { UpstreamPool } from "./upstream/pool.js";
 import type { Registry } from "prom-client";
 
@@ -39,6 +42,8 @@ export interface Gateway {
   /** `ws://host:port/path` of the tunnel endpoint. */
   readonly tunnelUrl: string;
   readonly address: AddressInfo;
+  /** `http://host:port` of the admin listener (/metrics, /healthz, /readyz), when `adminListen` is set. */
+  readonly adminUrl: string | undefined;
   readonly options: ResolvedOptions;
   /** The gateway's own prom-client registry. */
   readonly metrics: Registry;
@@ -53,7 +58,13 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const o = resolveOptions(options);
   const log = o.logger ?? createLogger(o.logLevel, o.logFormat);
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({
+    methods: o.descriptors ? descriptorMethods(o.descriptors) : undefined,
+    services: o.allowServices,
+  });
+  const trusted = trustList(o.trustProxy);
+  /** The gateway's own origin, known once the port is (see admission.ts ownOrigin). */
+  let origin: string | undefined;
   const pool = new UpstreamPool({
     url: o.upstream,
     ca: o.upstreamCa,
@@ -128,20 +139,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return release !== undefined;
   }
 
-  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (refused.has(req.socket)) return void req.socket.destroy();
-    settle(req.socket);
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" && req.method !== "HEAD") return text(res, 405, "method not allowed\n");
-    if (path === "/healthz") return text(res, 200, "ok\n");
-    if (path === "/readyz") return draining ? text(res, 503, "draining\n") : text(res, 200, "ready\n");
-    if (path === "/metrics") {
-      const body = await metrics.registry.metrics();
-      res.writeHead(200, { "content-type": metrics.registry.contentType });
-      res.end(body);
-      return;
+  /** /healthz and /readyz (both listeners), /metrics (the admin listener only). */
+  async function onProbe(path: string, res: ServerResponse, admin: boolean): Promise<boolean> {
+    if (path === "/healthz") return (text(res, 200, "ok\n"), true);
+    if (path === "/readyz") {
+      if (draining) return (text(res, 503, "draining\n"), true);
+      // Not ready while the backend cannot be reached: a load balancer then sends no one here.
+      return ((await pool.probe()) ? text(res, 200, "ready\n") : text(res, 503, "upstream unreachable\n"), true);
     }
-    if (path === o.path) return text(res, 426, `this endpoint needs a WebSocket upgrade with subprotocol ${SUBPROTOCOL}\n`);
+    if (path !== "/metrics") return false;
+    if (!admin)
+      return (text(res, 404, "/metrics is served on the admin listener only; start the gateway with --admin-listen HOST:PORT\n"), true);
+    const body = await metrics.registry.metrics();
+    res.writeHead(200, { "content-type": metrics.registry.contentType });
+    res.end(body);
+    return true;
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse, admin = false): Promise<void> {
+    if (!admin) {
+      if (refused.has(req.socket)) return void req.socket.destroy();
+      settle(req.socket);
+    }
+    const path = (req.url ?? "/").split("?")[0]!;
+    if (req.method !== "GET" && req.method !== "HEAD") return text(res, 405, "method not allowed\n");
+    if (await onProbe(path, res, admin)) return;
+    if (path === o.path && !admin) return text(res, 426, `this endpoint needs a WebSocket upgrade with subprotocol ${SUBPROTOCOL}\n`);
     text(res, 404, "not found\n");
   }
 
@@ -160,11 +183,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     socket.on("error", () => {}); // a client that vanishes mid-upgrade is not our error
     if (refused.has(socket)) return void socket.destroy();
     settle(socket); // the head is in; from here the tunnel socket's own count applies
-    const remote = req.socket.remoteAddress ?? "unknown";
+    const peer = req.socket.remoteAddress ?? "unknown";
+    // Limits, logs and metrics use the client address; trusted proxies may name it.
+    const client = resolveClientAddress(peer, req.headers[o.clientAddressHeader], { trusted, header: o.clientAddressHeader });
+    const remote = client.address;
     const path = (req.url ?? "/").split("?")[0];
     if (path !== o.path) return reject(socket, { status: 400, reason: `no tunnel at ${path}; the tunnel path is ${o.path}` }, remote);
     if (draining) return reject(socket, { status: 503, reason: "gateway is draining; retry on another instance" }, remote);
-    const refusal = (await admit(req, o)) ?? counter.check(remote, o);
+    const refusal = (await admit(req, { ...o, ownOrigin: origin })) ?? counter.check(remote, o);
     if (refusal) return reject(socket, refusal, remote);
     if (draining) return reject(socket, { status: 503, reason: "gateway is draining; retry on another instance" }, remote);
     counter.add(remote); // counted before the handshake completes, so bursts cannot pass the limit
@@ -175,12 +201,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       accepted = true;
-      const conn = new TunnelConnection(ctx, ws, remote);
+      const conn = new TunnelConnection(ctx, ws, remote, client.chain.join(", "));
       connections.add(conn);
       metrics.sockets.inc();
       metrics.socketsTotal.inc();
-      log.info({ remote, origin: req.headers.origin }, "socket open");
+      log.info({ remote, ...(peer !== remote && { peer }), origin: req.headers.origin }, "socket open");
+      const aging = limitAge(conn);
       conn.whenClosed(() => {
+        aging();
         connections.delete(conn);
         counter.remove(remote);
         metrics.sockets.dec();
@@ -190,17 +218,50 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
   }
 
-  await new Promise<void>((resolve, rejectListen) => {
-    server.once("error", rejectListen);
-    server.listen(o.port, o.host, () => {
-      server.off("error", rejectListen);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  /**
+   * `maxSocketAgeMs`: GOAWAY NO_ERROR once a socket is old (jittered by up to 10% either
+   * way, so sockets opened together do not all move at once), then close it after
+   * `drainTimeoutMs` if streams are still open. Returns the cleanup.
+   */
+  function limitAge(conn: TunnelConnection): () => void {
+    if (o.maxSocketAgeMs <= 0) return () => {};
+    let hard: NodeJS.Timeout | undefined;
+    const age = Math.round(o.maxSocketAgeMs * (0.9 + 0.2 * Math.random()));
+    const timer = setTimeout(() => {
+      log.debug({ remote: conn.remote, ageMs: age }, "socket reached its maximum age; draining it");
+      conn.drain("socket reached the gateway's maximum socket age; open new streams on a new socket");
+      hard = setTimeout(() => conn.terminate(), o.drainTimeoutMs);
+      hard.unref();
+    }, age);
+    timer.unref();
+    return () => {
+      clearTimeout(timer);
+      clearTimeout(hard);
+    };
+  }
+
+  const address = await listen(server, o.host, o.port);
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${hostForUrl}:${address.port}`;
-  log.info({ url, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol }, `gateway listening on ${url} (upstream ${o.upstream})`);
+  origin = ownOrigin(o.publicOrigin, o.host, address.port);
+  let admin: http.Server | undefined;
+  let adminUrl: string | undefined;
+  if (o.adminListen !== undefined) {
+    const { host, port } = parseHostPort("adminListen", o.adminListen);
+    admin = http.createServer((req, res) => void onRequest(req, res, true));
+    try {
+      const a = await listen(admin, host, port);
+      adminUrl = `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
+  const adminText = adminUrl ? `admin ${adminUrl}, ` : "";
+  log.info(
+    { url, adminUrl, origin, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol },
+    `gateway listening on ${url} (${adminText}upstream ${o.upstream})`,
+  );
 
   function allClosed(): Promise<void> {
     return new Promise((resolve) => {
@@ -229,10 +290,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       for (const c of [...connections]) c.terminate();
       pool.close();
       wss.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, admin].map(
+          (s) =>
+            s &&
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
       log.info("gateway closed");
     })();
     return closing;
@@ -242,6 +309,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     url,
     tunnelUrl: `ws://${hostForUrl}:${address.port}${o.path}`,
     address,
+    adminUrl,
     options: o,
     metrics: metrics.registry,
     stats: () => {
@@ -269,6 +337,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     drain,
     close,
   };
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
 function text(res: ServerResponse, status: number, body: string): void {

@@ -3,9 +3,33 @@
  * do not collide).
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { errorCodeName } from "../protocol/index.js";
 
-/** Distinct `method` label values kept before new ones are folded into "other". */
+/** Distinct `method` label values kept under allowed services before new ones are folded into "other". */
 const MAX_METHOD_LABELS = 1000;
+
+/** The error code names of the protocol (0x0..0x10), the only codes a label may name. */
+const CODE_NAMES = new Set(Array.from({ length: 0x11 }, (_, i) => errorCodeName(i)).filter((n) => !n.startsWith("UNKNOWN")));
+
+/**
+ * A `status` label from a closed set: a protocol code name (optionally `client_`), a gRPC
+ * status 0..16, an HTTP status 100..599 or `socket_lost`; anything else is "unknown"
+ * (clients and backends choose codes, so their values must not become labels).
+ */
+export function statusLabel(outcome: string): string {
+  if (CODE_NAMES.has(outcome) || outcome === "socket_lost") return outcome;
+  if (outcome.startsWith("client_")) return CODE_NAMES.has(outcome.slice(7)) ? outcome : "client_unknown";
+  if (/^(?:[0-9]|1[0-6])$/.test(outcome) || /^[1-5][0-9][0-9]$/.test(outcome)) return outcome;
+  return "unknown";
+}
+
+/** Which `method` labels exist: the descriptors' methods, else methods of the allowed services. */
+export interface MethodLabels {
+  /** `/pkg.Service/Method` paths from the descriptors. */
+  methods?: ReadonlySet<string>;
+  /** Allowed `pkg.Service` names (used when there are no descriptors). */
+  services?: readonly string[];
+}
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -49,14 +73,28 @@ export class GatewayMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
-  private readonly methods = new Set<string>();
+  private readonly seen = new Set<string>();
 
-  /** A bounded `method` label: clients choose paths, so cardinality must be capped. */
+  constructor(private readonly labels: MethodLabels = {}) {}
+
+  /**
+   * A `method` label from a closed set: a method the descriptors describe, else one under
+   * an allowed service (at most 1000), else "other". Clients choose paths; junk ones must
+   * neither add labels nor push real methods out.
+   */
   methodLabel(path: string): string {
     const method = path.split("?")[0]!;
-    if (this.methods.has(method)) return method;
-    if (this.methods.size >= MAX_METHOD_LABELS) return "other";
-    this.methods.add(method);
+    if (this.labels.methods) return this.labels.methods.has(method) ? method : "other";
+    const service = /^\/([^/]+)\/[^/]+$/.exec(method)?.[1];
+    if (!service || !this.labels.services?.includes(service)) return "other";
+    if (this.seen.has(method)) return method;
+    if (this.seen.size >= MAX_METHOD_LABELS) return "other";
+    this.seen.add(method);
     return method;
+  }
+
+  /** Records one finished stream with closed-set labels. */
+  observeCall(path: string, outcome: string, seconds: number): void {
+    this.callDuration.observe({ method: this.methodLabel(path), status: statusLabel(outcome) }, seconds);
   }
 }

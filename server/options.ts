@@ -18,6 +18,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import { DEFAULT_SETTINGS, MAX_MAX_FRAME_PAYLOAD, MAX_WINDOW, MIN_MAX_FRAME_PAYLOAD } from "../protocol/index.js";
+import { trustList } from "./client-address.js";
 import type { UpstreamProtocol } from "./exchange.js";
 import type { LogFormat } from "./log.js";
 
@@ -42,10 +43,31 @@ export interface GatewayOptions {
   /** Path of the WebSocket upgrade. Default `"/tunnel"`. */
   path?: string;
   /**
-   * Origins (e.g. `https://app.example.com`) allowed to open a tunnel. When empty, only the
-   * gateway's own origin is allowed: the Origin's host must equal the request's Host.
+   * Origins (e.g. `https://app.example.com`) allowed to open a tunnel, compared exactly
+   * (scheme, host and port); `["*"]` admits any origin. When empty, only the gateway's own
+   * origin is admitted: `publicOrigin`, else `http://host:port` of the listen address (never
+   * the client-sent Host). On a wildcard listen address with neither, browser upgrades are
+   * refused with 403.
    */
   allowOrigins?: string[];
+  /** The gateway's origin as browsers reach it (e.g. `https://app.example.com`), behind a proxy or CDN. */
+  publicOrigin?: string;
+  /**
+   * Addresses or CIDRs of proxies whose `clientAddressHeader` is believed (e.g.
+   * `["10.0.0.0/8", "::1"]`). Default none: the TCP peer is the client.
+   */
+  trustProxy?: string[];
+  /**
+   * Header a trusted proxy names the client in: `x-forwarded-for` (default), `forwarded`
+   * (RFC 7239), or a one-address header such as `cf-connecting-ip` or `x-real-ip`.
+   */
+  clientAddressHeader?: string;
+  /**
+   * `host:port` of the admin listener serving /metrics, /healthz and /readyz (port 0 = any
+   * free port). Default none: /metrics is not served; /healthz and /readyz stay on the
+   * public port for load balancers.
+   */
+  adminListen?: string;
   /**
    * Admit upgrades without an Origin header. Default true: browsers always send Origin on
    * a WebSocket upgrade, so a request without one is not a cross-site page; it is a
@@ -64,6 +86,8 @@ export interface GatewayOptions {
   maxStreamsPerSocket?: number;
   /** Largest request header block, bytes (RST_STREAM HEADER_BLOCK_TOO_LARGE). Default 65536. */
   maxHeaderBlockBytes?: number;
+  /** Most header entries in one request (RST_STREAM HEADER_BLOCK_TOO_LARGE), as Envoy's default. Default 100. */
+  maxHeaders?: number;
   /** Largest frame payload accepted and announced (GOAWAY FRAME_SIZE_ERROR). Default 65536. */
   maxFramePayload?: number;
   /**
@@ -80,6 +104,12 @@ export interface GatewayOptions {
   connectionWindow?: number;
   /** PING interval on tunnel sockets, ms; two unanswered PINGs close the socket (0 = off). Default 25000. */
   pingIntervalMs?: number;
+  /**
+   * Sockets older than this, ms, get GOAWAY NO_ERROR so clients reconnect and load spreads
+   * again after restarts (each socket's age is jittered by up to 10% either way); streams
+   * still open after `drainTimeoutMs` more are closed. 0 = no limit (default).
+   */
+  maxSocketAgeMs?: number;
   /** How long accepted streams may run after a drain starts, ms. Default 30000. */
   drainTimeoutMs?: number;
   /**
@@ -134,8 +164,8 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults were applied and values validated. */
-export type ResolvedOptions = Required<Omit<GatewayOptions, "descriptors" | "upstreamCa" | "authenticate" | "logger">> &
-  Pick<GatewayOptions, "descriptors" | "upstreamCa" | "authenticate" | "logger">;
+type Optional = "descriptors" | "upstreamCa" | "authenticate" | "logger" | "publicOrigin" | "adminListen";
+export type ResolvedOptions = Required<Omit<GatewayOptions, Optional>> & Pick<GatewayOptions, Optional>;
 
 /** How a CLI flag's value is read. */
 export type OptionKind =
@@ -150,7 +180,9 @@ export type OptionKind =
   /** A path; the option holds the file's contents. */
   | "file"
   /** `HOST:PORT` (or `[IPv6]:PORT`), setting both `host` and `port`. */
-  | "listen";
+  | "listen"
+  /** A duration with a unit (`500ms`, `90s`, `30m`, `12h`, `1d`); the option holds ms, range-checked like an int. */
+  | "duration";
 
 /** One option: its default, checks and CLI face. */
 export interface OptionSpec {
@@ -239,7 +271,32 @@ export const OPTION_SPECS = [
     value: "ORIGIN",
     default: [],
     defaultText: "the gateway's own origin",
-    doc: "Origin allowed to open a tunnel",
+    doc: "Origin allowed to open a tunnel, compared exactly; '*' admits any origin",
+  },
+  {
+    key: "publicOrigin",
+    flag: "public-origin",
+    kind: "string",
+    value: "ORIGIN",
+    defaultText: "http://<listen address>; none on 0.0.0.0 or ::",
+    doc: "the gateway's own origin as browsers reach it (behind a proxy or CDN)",
+  },
+  {
+    key: "trustProxy",
+    flag: "trust-proxy",
+    kind: "list",
+    value: "CIDR",
+    default: [],
+    defaultText: "none",
+    doc: "proxy address or CIDR whose client address header is believed",
+  },
+  {
+    key: "clientAddressHeader",
+    flag: "client-address-header",
+    kind: "string",
+    value: "HEADER",
+    default: "x-forwarded-for",
+    doc: "header trusted proxies name the client in: x-forwarded-for, forwarded, cf-connecting-ip, ...",
   },
   {
     key: "allowNoOrigin",
@@ -286,6 +343,16 @@ export const OPTION_SPECS = [
     min: 1,
     max: U31,
     doc: "streams open at once on one socket; more get REFUSED_STREAM",
+  },
+  {
+    key: "maxHeaders",
+    flag: "max-headers",
+    kind: "int",
+    value: "N",
+    default: 100,
+    min: 1,
+    max: 0xffff,
+    doc: "most header entries in one request (RST_STREAM HEADER_BLOCK_TOO_LARGE)",
   },
   {
     key: "maxHeaderBlockBytes",
@@ -356,6 +423,17 @@ export const OPTION_SPECS = [
     min: 0,
     max: 2 ** 32 - 1,
     doc: "tunnel PING interval; two unanswered close the socket (0 = off)",
+  },
+  {
+    key: "maxSocketAgeMs",
+    flag: "max-socket-age",
+    kind: "duration",
+    value: "DURATION",
+    default: 0,
+    defaultText: "no limit",
+    min: 0,
+    max: U31,
+    doc: "GOAWAY NO_ERROR to sockets older than this (e.g. 30m; jittered +-10%), so load spreads again",
   },
   {
     key: "drainTimeoutMs",
@@ -448,6 +526,14 @@ export const OPTION_SPECS = [
     doc: "a connection must send its request head this soon (HTTP 408); until then it holds a socket slot",
   },
   {
+    key: "adminListen",
+    flag: "admin-listen",
+    kind: "string",
+    value: "HOST:PORT",
+    defaultText: "none: no /metrics",
+    doc: "admin listener serving /metrics, /healthz and /readyz",
+  },
+  {
     key: "logLevel",
     flag: "log-level",
     kind: "string",
@@ -503,15 +589,23 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   }
   if (url.pathname !== "/" || url.search) throw new OptionsError(`upstream must have no path or query, got ${o.upstream}`);
   if (!o.path.startsWith("/")) throw new OptionsError(`path must start with "/", got ${JSON.stringify(o.path)}`);
-  o.allowOrigins = o.allowOrigins.map((origin) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      throw new OptionsError(`allowOrigins entry ${JSON.stringify(origin)} is not an origin such as https://app.example.com`);
-    }
-    return parsed.origin;
-  });
+  if (o.allowOrigins.includes("*") && o.allowOrigins.length > 1) {
+    throw new OptionsError(`allowOrigins "*" admits every origin; give it alone, got ${JSON.stringify(o.allowOrigins)}`);
+  }
+  o.allowOrigins = o.allowOrigins.map((origin) => (origin === "*" ? origin : exactOrigin("allowOrigins entry", origin)));
+  if (o.publicOrigin !== undefined) o.publicOrigin = exactOrigin("publicOrigin", o.publicOrigin);
+  try {
+    trustList(o.trustProxy);
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
+  o.clientAddressHeader = o.clientAddressHeader.toLowerCase();
+  if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(o.clientAddressHeader)) {
+    throw new OptionsError(
+      `clientAddressHeader must be a header name such as x-forwarded-for, got ${JSON.stringify(o.clientAddressHeader)}`,
+    );
+  }
+  if (o.adminListen !== undefined) parseHostPort("adminListen", o.adminListen);
   for (const s of o.allowServices) {
     if (!SERVICE.test(s))
       throw new OptionsError(`allowServices entry ${JSON.stringify(s)} is not a fully-qualified service name such as pkg.v1.Service`);
@@ -519,12 +613,48 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   const values = o as unknown as Record<string, unknown>;
   for (const spec of OPTION_SPECS as readonly OptionSpec[]) {
     const value = values[spec.key];
-    if (spec.kind === "int") int(spec.key, value as number, spec.min!, spec.max!);
+    if (spec.kind === "int" || spec.kind === "duration") int(spec.key, value as number, spec.min!, spec.max!);
     if (spec.choices && !spec.choices.includes(value as string)) {
       throw new OptionsError(`${spec.key} must be one of ${spec.choices.join(", ")}, got ${JSON.stringify(value)}`);
     }
   }
   return o;
+}
+
+/** An origin given as an option: `scheme://host[:port]` with nothing after it. */
+function exactOrigin(what: string, origin: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    throw new OptionsError(`${what} ${JSON.stringify(origin)} is not an origin such as https://app.example.com`);
+  }
+  if (parsed.origin === "null" || origin.replace(/\/$/, "").toLowerCase() !== parsed.origin.toLowerCase()) {
+    throw new OptionsError(
+      `${what} ${JSON.stringify(origin)} is not an origin such as https://app.example.com (scheme, host and port only)`,
+    );
+  }
+  return parsed.origin;
+}
+
+/** `host:port` or `[v6]:port` (an empty host = every interface); throws OptionsError naming `what`. */
+export function parseHostPort(what: string, value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
+  if (!m || Number(m[3]) > 65535) {
+    throw new OptionsError(`${what} must be host:port (e.g. 127.0.0.1:9090 or [::1]:9090), got ${JSON.stringify(value)}`);
+  }
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port: Number(m[3]) };
+}
+
+/**
+ * A duration such as `500ms`, `90s`, `30m`, `12h` or `1d`, in ms; throws OptionsError
+ * naming `what`. A bare number is refused: its unit would be a guess.
+ */
+export function parseDuration(what: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
+  if (!m) throw new OptionsError(`${what} must be a duration such as 500ms, 90s, 30m or 12h, got ${JSON.stringify(value)}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms"];
+  return Math.round(Number(m[1]) * unit);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

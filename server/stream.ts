@@ -468,10 +468,7 @@ export class TunnelStream {
     this.wakeWindow();
     this.wakeOutput();
     const { metrics } = this.host.ctx;
-    metrics.callDuration.observe(
-      { method: metrics.methodLabel(this.head.path), status: this.outcome },
-      (performance.now() - this.started) / 1000,
-    );
+    metrics.observeCall(this.head.path, this.outcome, (performance.now() - this.started) / 1000);
     this.host.streamClosed(this);
   }
 }

@@ -91,12 +91,24 @@ export function isConnectGet(url: URL, method: string): boolean {
 
 /** The first route that carries `request`, or undefined (the worker lets it pass). */
 export function findRoute(routes: readonly ResolvedRoute[], request: Request, url = new URL(request.url)): ResolvedRoute | undefined {
+  if (isNavigation(request)) return undefined;
   for (const route of routes) {
     if (!route.test(url, request)) continue;
     if (route.contentTypes === "connect" && !carriesRpc(request, url)) continue;
     return route;
   }
   return undefined;
+}
+
+/** Destinations of documents: a link or form on any site may load one, so none is an RPC. */
+const DOCUMENT_DESTINATIONS = new Set(["document", "iframe", "frame", "embed", "object"]);
+
+/**
+ * True for a navigation or a document load. The worker never carries these, whatever the
+ * routes say: a cross-site link to a Connect GET URL must not run a call with the user's tunnel.
+ */
+export function isNavigation(request: Request): boolean {
+  return request.mode === "navigate" || DOCUMENT_DESTINATIONS.has(request.destination);
 }
 
 /** The route whose prefix matches a CORS preflight (OPTIONS), ignoring content types. */

@@ -16,9 +16,9 @@ export interface Nginx {
   close(): Promise<void>;
 }
 
-export async function startNginx(opts: { sitePort: number; gatewayPort: number; grpcPort: number }): Promise<Nginx> {
+export async function startNginx(opts: { sitePort: number; gatewayPort: number; grpcPort: number; port?: number }): Promise<Nginx> {
   const dir = await mkdtemp(join(tmpdir(), "swtunnel-nginx-"));
-  const port = await closedPort();
+  const port = opts.port ?? (await closedPort());
   const conf = `
 worker_processes 1;
 pid ${dir}/nginx.pid;

@@ -2,6 +2,8 @@
  * Connect unary GET requests: `?connect=v1&encoding=proto|json&message=...&base64=1
  * &compression=gzip`. Pure parsing, no I/O.
  */
+import type { DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /** A parsed Connect GET request. */
@@ -21,6 +23,25 @@ export function isConnectGet(method: string, path: string): boolean {
   if (method !== "GET") return false;
   const query = parseQuery(path);
   return query.get("connect") === "v1" || (query.has("encoding") && query.has("message"));
+}
+
+/**
+ * Why a Connect GET may not run `path`, or undefined when it may. Connect allows GET only
+ * for methods marked `option idempotency_level = NO_SIDE_EFFECTS`; a link on any site can
+ * make a browser send a GET, so the gateway must know the method is safe: without
+ * descriptors it cannot, and refuses every GET.
+ */
+export function connectGetRefusal(path: string, lookup: ((path: string) => DescMethod | undefined) | undefined): string | undefined {
+  const name = path.split("?")[0]!;
+  if (!lookup) {
+    return `Connect GET needs descriptors to know which methods have no side effects: pass --descriptors FILE (a binary FileDescriptorSet from \`buf build -o\`), or call ${name} with POST`;
+  }
+  const method = lookup(name);
+  if (!method) return `${name} is not a method in the gateway's descriptors; Connect GET runs only known NO_SIDE_EFFECTS methods`;
+  if (method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) {
+    return `${name} is not marked idempotency_level = NO_SIDE_EFFECTS; call it with POST`;
+  }
+  return undefined;
 }
 
 /** Parses a Connect GET request path; bad input is `invalid_argument`. */

@@ -12,7 +12,7 @@ import type { ProtocolAdapter, ProxyRequest, ProxyResponse, Upstream } from "../
 import { decompress, isIdentity } from "./compression.js";
 import { connectUnaryError } from "./connect-errors.js";
 import { compressedFlag, encodeEnvelope, parseConnectContentType, readAllBytes, transformSplitEnvelope } from "./connect-internals.js";
-import { isConnectGet, parseConnectGet } from "./connect-get.js";
+import { connectGetRefusal, isConnectGet, parseConnectGet } from "./connect-get.js";
 import { connectRequestHeaders } from "./connect-stream.js";
 import type { AdapterContext } from "./context.js";
 import { classifyGrpcHead, FirstError, metadataOf, statusError } from "./grpc-status.js";
@@ -57,6 +57,14 @@ async function readCall(request: ProxyRequest, maxBytes: number): Promise<UnaryC
 }
 
 async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upstream): Promise<ProxyResponse> {
+  if (request.method === "GET") {
+    const refusal = connectGetRefusal(request.path, ctx.transcoder && ((p) => ctx.transcoder!.method(p)));
+    if (refusal) {
+      // As connect-node: 405 with `Allow: POST`; the body is a Connect error a client can show.
+      const error = connectUnaryError(new ConnectError(refusal, Code.Unimplemented), [["allow", "POST"]]);
+      return { ...error, status: 405 };
+    }
+  }
   const firstError = new FirstError();
   let method: DescMethod | undefined;
   let res: ProxyResponse;

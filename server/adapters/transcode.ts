@@ -67,6 +67,15 @@ export function createTranscoder(descriptors: Uint8Array): Transcoder {
   };
 }
 
+/** The `/pkg.Service/Method` paths of every method a descriptor set describes (for metric labels). */
+export function descriptorMethods(descriptors: Uint8Array): Set<string> {
+  const paths = new Set<string>();
+  for (const desc of loadRegistry(descriptors)) {
+    if (desc.kind === "service") for (const m of desc.methods) paths.add(`/${desc.typeName}/${m.name}`);
+  }
+  return paths;
+}
+
 function loadRegistry(bytes: Uint8Array): FileRegistry {
   let set: ReturnType<typeof fromBinary<typeof FileDescriptorSetSchema>>;
   try {

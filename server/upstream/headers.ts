@@ -26,10 +26,11 @@ export function toHttp2RequestHeaders(method: string, path: string, headers: Hea
   const out: OutgoingHttpHeaders = { ":method": method, ":path": path };
   let grpc = false;
   let te = false;
-  for (const [name, value] of headers) {
+  for (let [name, value] of headers) {
     if (!isValidHeaderName(name)) throw new HeaderError(`invalid header name ${JSON.stringify(name.slice(0, 64))}`);
     if (!isValidHeaderValue(value)) throw new HeaderError(`header ${name} has a value with NUL, CR or LF`);
     if (isHopByHop(name, value)) continue;
+    value = toWire(value);
     if (name === "te") te = true;
     if (name === "content-type" && isGrpc(value)) grpc = true;
     const prev = out[name];
@@ -42,6 +43,31 @@ export function toHttp2RequestHeaders(method: string, path: string, headers: Hea
   return out;
 }
 
+/**
+ * A tunnel header value (text) as node:http2 wants it: node writes each character of a
+ * header string as one byte (Latin-1), so text beyond ASCII goes as its UTF-8 bytes, one
+ * character per byte. The backend then sees exactly the bytes the tunnel carried.
+ */
+export function toWire(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a plain ASCII range check
+  return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, "utf8").toString("latin1");
+}
+
+/**
+ * An HTTP/2 header value from node (one character per byte) as tunnel text: its bytes read
+ * as UTF-8. Bytes that are not UTF-8 cannot be carried (tunnel values are UTF-8 text,
+ * docs/PROTOCOL.md section 6): HeaderError, never a guess.
+ */
+export function fromWire(name: string, value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a plain ASCII range check
+  if (/^[\x00-\x7f]*$/.test(value)) return value;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(value, "latin1"));
+  } catch {
+    throw new HeaderError(`upstream header ${name} is not UTF-8 text, which the tunnel carries`);
+  }
+}
+
 /** node:http2 response headers or trailers as a tunnel header list (pseudo and hop-by-hop headers dropped). */
 export function fromHttp2Headers(headers: IncomingHttpHeaders): HeaderList {
   const list: HeaderList = [];
@@ -49,8 +75,9 @@ export function fromHttp2Headers(headers: IncomingHttpHeaders): HeaderList {
     if (name.startsWith(":") || value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [String(value)]) {
       if (isHopByHop(name, v) || name === "te") continue;
-      if (!isValidHeaderName(name) || !isValidHeaderValue(v)) continue; // node already refuses these; be safe
-      list.push([name, v]);
+      const text = fromWire(name, v);
+      if (!isValidHeaderName(name) || !isValidHeaderValue(text)) throw new HeaderError(`upstream header ${name} cannot be carried`);
+      list.push([name, text]);
     }
   }
   return list;

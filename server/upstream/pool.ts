@@ -86,6 +86,35 @@ export class UpstreamPool {
     for (const e of [...this.entries]) e.session.destroy();
   }
 
+  private probing: Promise<boolean> | undefined;
+
+  /**
+   * True when the upstream can be reached: a session is connected, or a new one connects
+   * within `timeoutMs`. Concurrent probes share one attempt (a flood of /readyz requests
+   * opens at most one connection attempt at a time).
+   */
+  probe(timeoutMs = 2000): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
+    if (this.entries.some((e) => e.connected && !e.closed)) return Promise.resolve(true);
+    this.probing ??= (async () => {
+      const entry = this.entries.find((e) => !e.closed) ?? this.connect();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+        timer.unref();
+      });
+      try {
+        return await Promise.race([entry.ready.then(() => true), timeout]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+        this.probing = undefined;
+      }
+    })();
+    return this.probing;
+  }
+
   private limitOf(e: Entry): number {
     // Before the peer's SETTINGS arrive node reports a default of 100 (the RFC's advice);
     // a backend announcing 0 still gets one stream, which nghttp2 holds until it may go.
@@ -132,10 +161,12 @@ export class UpstreamPool {
         log?.debug({ upstream: url, maxConcurrentStreams: session.remoteSettings.maxConcurrentStreams }, "upstream session connected");
         resolve();
       });
-      session.once("error", (err) =>
-        reject(new UpstreamError("unavailable", `cannot reach upstream ${url}: ${err.message}${tlsHint(err)}`)),
-      );
-      session.once("close", () => reject(new UpstreamError("unavailable", `upstream ${url} closed the connection`)));
+      // Clients see what failed, never where the backend is: the address goes to the log only.
+      session.once("error", (err) => {
+        log?.warn({ upstream: url, err: err.message }, "cannot reach the upstream");
+        reject(new UpstreamError("unavailable", `cannot reach the upstream (${errorKind(err)})${tlsHint(err)}`));
+      });
+      session.once("close", () => reject(new UpstreamError("unavailable", "the upstream closed the connection")));
     });
     entry.ready.catch(() => {}); // observed by each request
     let timer: NodeJS.Timeout | undefined;
@@ -230,8 +261,14 @@ export class UpstreamPool {
     void pumpBody(req.body, stream);
 
     let trailers: HeaderList | undefined;
+    let trailerError: UpstreamError | undefined;
     stream.once("trailers", (t: IncomingHttpHeaders) => {
-      trailers = fromHttp2Headers(t);
+      try {
+        trailers = fromHttp2Headers(t);
+      } catch (err) {
+        trailers = [];
+        trailerError = new UpstreamError("internal", `${req.path}: upstream trailers: ${(err as Error).message}`);
+      }
     });
     const head = await new Promise<{ headers: IncomingHttpHeaders; endStream: boolean }>((resolve, reject) => {
       const fail = () => {
@@ -249,8 +286,24 @@ export class UpstreamPool {
     const status = Number(head.headers[HTTP2_HEADER_STATUS]);
     const path = req.path;
     // A trailers-only response: the tunnel ends the stream on its HEADERS frame.
-    const body = head.endStream ? (stream.resume(), EMPTY_BODY) : readBody(stream, session, req.signal, path, () => trailers !== undefined);
-    return { status, headers: fromHttp2Headers(head.headers), body, trailers: () => trailers ?? [] };
+    let responseHeaders: HeaderList;
+    try {
+      responseHeaders = fromHttp2Headers(head.headers);
+    } catch (err) {
+      if (!stream.closed) stream.close(NGHTTP2_CANCEL);
+      throw new UpstreamError("internal", `${path}: upstream response headers: ${(err as Error).message}`);
+    }
+    const body = head.endStream
+      ? (stream.resume(), EMPTY_BODY)
+      : readBody(
+          stream,
+          session,
+          req.signal,
+          path,
+          () => trailers !== undefined,
+          () => trailerError,
+        );
+    return { status, headers: responseHeaders, body, trailers: () => trailers ?? [] };
   }
 }
 
@@ -279,6 +332,7 @@ async function* readBody(
   signal: AbortSignal,
   path: string,
   gotTrailers: () => boolean,
+  trailerError: () => UpstreamError | undefined,
 ): AsyncGenerator<Uint8Array> {
   let ended = false;
   try {
@@ -295,9 +349,17 @@ async function* readBody(
   // HEADERS were read) before the end. A body ended by END_STREAM on DATA has none, but a
   // reset may be on its way: give it one event-loop turn to arrive.
   if (!gotTrailers()) await new Promise((resolve) => setImmediate(resolve));
+  const bad = trailerError();
+  if (bad) throw bad;
   if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
     throw upstreamErrorFromReset(stream.rstCode, path, session.destroyed);
   }
+}
+
+/** The kind of a connection failure (`ECONNREFUSED`), without the address node puts in its message. */
+function errorKind(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === "string" && /^[A-Z0-9_]+$/.test(code) ? code : "connection failed";
 }
 
 /** What to do about a TLS certificate the gateway does not trust. */

@@ -8,12 +8,18 @@ import { createTranscoder } from "../../server/adapters/transcode.js";
 import { UpstreamError } from "../../server/exchange.js";
 import { StatusSchema } from "../../demo/gen/google/rpc/status_pb.js";
 import { UnaryRequestSchema, UnaryResponseSchema } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
-import { collect, dec, enc, env, envelopes, fakeUpstream, header, request } from "./support.js";
+import { collect, dec, descriptorsWithNoSideEffects, enc, env, envelopes, fakeUpstream, header, request } from "./support.js";
 
 const ctx = { maxMessageBytes: 1 << 20 };
 const descriptors = readFileSync(new URL("../../demo/gen/descriptors.binpb", import.meta.url));
 const jsonCtx = { ...ctx, transcoder: createTranscoder(descriptors) };
 const unary = createConnectUnaryAdapter(ctx);
+/** Descriptors where TestService/Unary is marked NO_SIDE_EFFECTS, so Connect GET may run it. */
+const safeCtx = {
+  ...ctx,
+  transcoder: createTranscoder(descriptorsWithNoSideEffects(descriptors, ["swtunnel.test.v1.TestService/Unary"])),
+};
+const safeUnary = createConnectUnaryAdapter(safeCtx);
 const stream = createConnectStreamAdapter(ctx);
 const ok: [string, string][] = [["grpc-status", "0"]];
 const statusBin = Buffer.from(
@@ -115,18 +121,43 @@ describe("Connect unary adapter (unit)", () => {
   it("reads GET requests (base64url message, compression)", async () => {
     const msg = Buffer.from([0xfb, 0xff, 0x00, 0x01]);
     const { upstream, seen } = fakeUpstream(() => ({ body: [env(0, "r")], trailers: ok }));
-    const path = `/a.B/C?connect=v1&encoding=proto&base64=1&compression=identity&message=${msg.toString("base64url")}`;
-    const res = await unary.handle(request({ method: "GET", path, headers: [["connect-timeout-ms", "10"]] }), upstream);
+    const path = `/swtunnel.test.v1.TestService/Unary?connect=v1&encoding=proto&base64=1&compression=identity&message=${msg.toString("base64url")}`;
+    const res = await safeUnary.handle(request({ method: "GET", path, headers: [["connect-timeout-ms", "10"]] }), upstream);
     expect(res.status).toBe(200);
     expect(seen[0]!.method).toBe("POST");
-    expect(seen[0]!.path).toBe("/a.B/C");
+    expect(seen[0]!.path).toBe("/swtunnel.test.v1.TestService/Unary");
     expect(envelopes(seen[0]!.body)[0]!.data).toEqual(new Uint8Array(msg));
     expect(header(seen[0]!.headers, "grpc-timeout")).toBe("10m");
     expect(header(seen[0]!.headers, "grpc-encoding")).toBeUndefined();
   });
 
+  it("refuses GET with 405 (Allow: POST, a Connect error) unless the descriptors mark the method NO_SIDE_EFFECTS", async () => {
+    const { upstream, seen } = fakeUpstream(() => ({ body: [env(0, "r")], trailers: ok }));
+    const get = (method: string) =>
+      request({ method: "GET", path: `/swtunnel.test.v1.TestService/${method}?connect=v1&encoding=proto&message=`, headers: [] });
+    const cases: Array<[ReturnType<typeof createConnectUnaryAdapter>, string, RegExp]> = [
+      [unary, "Unary", /needs descriptors .*--descriptors FILE/], // no descriptors: no GET at all
+      [createConnectUnaryAdapter(jsonCtx), "Unary", /Unary is not marked idempotency_level = NO_SIDE_EFFECTS; call it with POST/],
+      [safeUnary, "Fail", /Fail is not marked idempotency_level = NO_SIDE_EFFECTS/],
+      [safeUnary, "Nope", /Nope is not a method in the gateway's descriptors/],
+    ];
+    for (const [adapter, method, message] of cases) {
+      const res = await adapter.handle(get(method), upstream);
+      expect(res.status, method).toBe(405);
+      expect(header(res.headers, "allow")).toBe("POST");
+      expect(header(res.headers, "content-type")).toBe("application/json");
+      const body = JSON.parse(dec.decode(await collect(res.body))) as { code: string; message: string };
+      expect(body.code).toBe("unimplemented");
+      expect(body.message).toMatch(message);
+    }
+    expect(seen).toHaveLength(0); // nothing reached the backend
+    // POST still runs every method.
+    const post = await unary.handle(request({ headers: [["content-type", "application/proto"]], body: [new Uint8Array()] }), upstream);
+    expect(post.status).toBe(200);
+  });
+
   it("reads GET requests with a percent-encoded JSON message", async () => {
-    const u = createConnectUnaryAdapter(jsonCtx);
+    const u = safeUnary;
     const { upstream, seen } = fakeUpstream(() => ({
       body: [env(0, toBinary(UnaryResponseSchema, create(UnaryResponseSchema, { text: "ö" })))],
       trailers: ok,

@@ -25,7 +25,18 @@ import {
 } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createAdapters } from "../../server/adapters/index.js";
 import type { ProtocolAdapter, Upstream, UpstreamProtocol } from "../../server/exchange.js";
-import { adapterClient, collect, dec, enc, env, envelopes, header, http2Upstream, request } from "./support.js";
+import {
+  adapterClient,
+  collect,
+  dec,
+  descriptorsWithNoSideEffects,
+  enc,
+  env,
+  envelopes,
+  header,
+  http2Upstream,
+  request,
+} from "./support.js";
 
 const descriptors = readFileSync(new URL("../../demo/gen/descriptors.binpb", import.meta.url));
 type Kind = "connect" | "grpc-web" | "grpc";
@@ -159,8 +170,12 @@ describe("adapters to a real @grpc/grpc-js upstream", () => {
     }
   });
 
-  it("Connect GET reaches the backend", async () => {
-    const [adapter] = adapters.filter((a) => a.name === "connect-unary");
+  it("Connect GET reaches the backend for a NO_SIDE_EFFECTS method, and only then", async () => {
+    const safe = createAdapters({
+      upstreamProtocol: "grpc",
+      descriptors: descriptorsWithNoSideEffects(descriptors, ["swtunnel.test.v1.TestService/Unary"]),
+    });
+    const [adapter] = safe.filter((a) => a.name === "connect-unary");
     const msg = toBinary(UnaryRequestSchema, create(UnaryRequestSchema, { text: "got", responseSize: 2 }));
     const path = `/swtunnel.test.v1.TestService/Unary?connect=v1&encoding=proto&base64=1&message=${Buffer.from(msg).toString("base64url")}`;
     const res = await adapter!.handle(request({ method: "GET", path, headers: [["connect-timeout-ms", "9000"]] }), up.upstream);
@@ -169,6 +184,11 @@ describe("adapters to a real @grpc/grpc-js upstream", () => {
     expect(out.text).toBe("got");
     expect(out.timeoutMs).toBeGreaterThan(0n);
     expect(out.timeoutMs).toBeLessThanOrEqual(9000n);
+    // The same GET with the demo's descriptors (Unary not marked): 405, the backend never called.
+    const [plain] = adapters.filter((a) => a.name === "connect-unary");
+    const refused = await plain!.handle(request({ method: "GET", path, headers: [] }), up.upstream);
+    expect(refused.status).toBe(405);
+    expect(JSON.parse(dec.decode(await collect(refused.body)))).toMatchObject({ code: "unimplemented" });
   });
 
   it("gRPC-Web text mode reaches the backend (base64 cut at odd places)", async () => {

@@ -4,6 +4,8 @@
  * UniversalClientFn that runs the adapters in-process.
  */
 import * as http2 from "node:http2";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema, MethodOptionsSchema, MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { UniversalClientFn } from "@connectrpc/connect/protocol";
 import type { HeaderList } from "../../protocol/index.js";
 import {
@@ -203,4 +205,22 @@ export function adapterClient(adapters: ProtocolAdapter[], upstreamProtocol: Ups
       })(),
     };
   };
+}
+
+/**
+ * The demo descriptor set with `option idempotency_level = NO_SIDE_EFFECTS` set on the
+ * given `pkg.Service/Method`s (no test proto declares one; Connect GET needs it).
+ */
+export function descriptorsWithNoSideEffects(descriptors: Uint8Array, methods: string[]): Uint8Array {
+  const set = fromBinary(FileDescriptorSetSchema, descriptors);
+  for (const file of set.file) {
+    for (const service of file.service) {
+      for (const method of service.method) {
+        if (!methods.includes(`${file.package}.${service.name}/${method.name}`)) continue;
+        method.options ??= create(MethodOptionsSchema);
+        method.options.idempotencyLevel = MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+      }
+    }
+  }
+  return toBinary(FileDescriptorSetSchema, set);
 }

@@ -92,6 +92,46 @@ describe("CLI parsing", () => {
     expect(envName("max-sockets-per-ip")).toBe("SWTUNNEL_MAX_SOCKETS_PER_IP");
   });
 
+  it("parses the edge flags: proxies, client address header, origins, admin listener, header count, socket age", () => {
+    const { options } = parseCli(
+      [
+        "gateway",
+        "--upstream",
+        "http://127.0.0.1:1",
+        "--trust-proxy",
+        "10.0.0.0/8,::1",
+        "--client-address-header",
+        "CF-Connecting-IP",
+        "--public-origin",
+        "https://app.example.com",
+        "--admin-listen",
+        "127.0.0.1:9090",
+        "--max-headers",
+        "50",
+        "--max-socket-age",
+        "30m",
+        "--allow-origin",
+        "*",
+      ],
+      {},
+    );
+    expect(options).toMatchObject({
+      trustProxy: ["10.0.0.0/8", "::1"],
+      clientAddressHeader: "CF-Connecting-IP",
+      publicOrigin: "https://app.example.com",
+      adminListen: "127.0.0.1:9090",
+      maxHeaders: 50,
+      maxSocketAgeMs: 30 * 60_000,
+      allowOrigins: ["*"],
+    });
+    expect(parseCli(["gateway"], { SWTUNNEL_UPSTREAM: "http://x:1", SWTUNNEL_MAX_SOCKET_AGE: "1.5h" }).options?.maxSocketAgeMs).toBe(
+      5_400_000,
+    );
+    expect(() => parseCli(["gateway", "--upstream", "http://x:1", "--max-socket-age", "30"])).toThrow(
+      "--max-socket-age must be a duration such as 500ms, 90s, 30m or 12h",
+    );
+  });
+
   it("--help shows every flag of the option table with its placeholder, env var and default from DEFAULT_OPTIONS", () => {
     const help = usage();
     const specs = OPTION_SPECS as readonly OptionSpec[];
@@ -249,18 +289,22 @@ describe("CLI usability", () => {
 });
 
 describe("CLI process", () => {
-  it("serves /healthz and /metrics, drains on SIGTERM and exits 0", async () => {
-    const child = spawn(process.execPath, [bundle, "gateway", "--listen", "127.0.0.1:0", "--log-format", "json"], {
-      env: { ...process.env, SWTUNNEL_UPSTREAM: backend.url },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  it("serves /healthz and /metrics on --admin-listen, drains on SIGTERM and exits 0", async () => {
+    const child = spawn(
+      process.execPath,
+      [bundle, "gateway", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-format", "json"],
+      {
+        env: { ...process.env, SWTUNNEL_UPSTREAM: backend.url },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     let stdout = "";
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (d: Buffer) => {
         stdout += d.toString();
-        const m = /listening on (http:\/\/[^\s"]+)/.exec(stdout);
-        if (m) resolve(m[1]!);
+        const m = /listening on (http:\/\/[^\s"]+) \(admin (http:\/\/[^,\s"]+)/.exec(stdout);
+        if (m) resolve(m[2]!);
       });
       child.on("exit", (code) => reject(new Error(`exited ${code} before listening: ${stdout}`)));
     });

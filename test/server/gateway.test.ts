@@ -10,7 +10,7 @@ let gateway: Gateway;
 
 beforeAll(async () => {
   backend = await startH2Backend();
-  gateway = await createGateway({ upstream: backend.url, port: 0, logger: silent, maxStreamsPerSocket: 4 });
+  gateway = await createGateway({ upstream: backend.url, port: 0, logger: silent, maxStreamsPerSocket: 4, adminListen: "127.0.0.1:0" });
 });
 afterAll(async () => {
   await gateway.close(100);
@@ -95,10 +95,16 @@ describe("gateway basics", () => {
     client.close();
   });
 
-  it("serves /healthz, /readyz and /metrics", async () => {
+  it("serves /healthz and /readyz on both listeners, /metrics on the admin listener only", async () => {
     expect(await (await fetch(`${gateway.url}/healthz`)).text()).toBe("ok\n");
     expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const hidden = await fetch(`${gateway.url}/metrics`);
+    expect(hidden.status).toBe(404);
+    expect(await hidden.text()).toContain("--admin-listen");
+    expect(await (await fetch(`${gateway.adminUrl}/healthz`)).text()).toBe("ok\n");
+    expect((await fetch(`${gateway.adminUrl}/readyz`)).status).toBe(200);
+    expect((await fetch(`${gateway.adminUrl}/tunnel`)).status).toBe(404);
+    const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     for (const name of [
       "swtunnel_sockets",
       "swtunnel_streams_active",
@@ -111,7 +117,8 @@ describe("gateway basics", () => {
     ]) {
       expect(metrics).toContain(name);
     }
-    expect(metrics).toMatch(/swtunnel_call_duration_seconds_count\{method="\/test.Raw\/Echo",status="0"\} \d+/);
+    // No descriptors and no allowServices: every method label is "other" (a closed set).
+    expect(metrics).toMatch(/swtunnel_call_duration_seconds_count\{method="other",status="0"\} \d+/);
     expect(metrics).toMatch(/swtunnel_frames_total\{kind="request-headers",direction="in"\} \d+/);
   });
 });
@@ -127,9 +134,13 @@ describe("upstream down and back", () => {
       const failed = await grpcCall(client, 1, "/test.Raw/Echo", new Uint8Array([1]));
       expect(failed.status).toBe(200);
       expect(header(failed.headers, "grpc-status")).toBe("14");
-      expect(decodeURIComponent(header(failed.headers, "grpc-message") ?? "")).toContain("cannot reach upstream");
+      const message = decodeURIComponent(header(failed.headers, "grpc-message") ?? "");
+      expect(message).toBe("cannot reach the upstream (ECONNREFUSED)");
+      expect(message).not.toContain(String(port)); // the address is in the log only
+      expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
       const back = await startH2Backend(port);
       try {
+        await expect.poll(async () => (await fetch(`${gw.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
         const ok = await grpcCall(client, 3, "/test.Raw/Echo", new Uint8Array([1, 2]));
         expect(header(ok.trailers, "grpc-status")).toBe("0");
         expect(unenvelope(ok.body)).toEqual([new Uint8Array([1, 2])]);

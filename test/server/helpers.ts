@@ -199,6 +199,7 @@ export interface H2Backend {
  *  /test.Raw/Reset     answers the head, one message, then resets the stream with INTERNAL_ERROR (no END_STREAM)
  *  /test.Raw/Refuse    resets the stream with REFUSED_STREAM before any head
  *  /test.Raw/Blob      answers `x-blob-bytes` bytes as one unenveloped application/proto body
+ *  /test.Raw/Headers   echoes the request's x-echo bytes in a response header and a trailer
  */
 export async function startH2Backend(port = 0): Promise<H2Backend> {
   const server = http2.createServer();
@@ -266,6 +267,16 @@ export async function startH2Backend(port = 0): Promise<H2Backend> {
       stream.resume();
       stream.respond({ ":status": 200, "content-type": "application/proto" });
       stream.end(Buffer.alloc(Number(headers["x-blob-bytes"] ?? 0), 1));
+    } else if (path === "/test.Raw/Headers") {
+      // Echoes x-echo back in the head and the trailers, exactly as received (node hands
+      // header bytes over one character per byte); x-raw-reply sends those bytes as given.
+      stream.resume();
+      const echo = String(headers["x-echo"] ?? "");
+      const head: http2.OutgoingHttpHeaders = { ...grpcHead, "x-echo": echo };
+      if (headers["x-raw-reply"] !== undefined) head["x-raw"] = Buffer.from(String(headers["x-raw-reply"]), "hex").toString("latin1");
+      stream.respond(head, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", "x-echo-t": echo }));
+      stream.end();
     } else if (path === "/test.Raw/Refuse") {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     } else {

@@ -230,7 +230,7 @@ describe("stream errors: RST_STREAM, the socket lives on", () => {
   });
 
   it("counts errors by code in /metrics", async () => {
-    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    const text = await gateway.metrics.metrics();
     for (const code of [
       "PROTOCOL_ERROR",
       "FRAME_SIZE_ERROR",

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { defaultGatewayUrl, findPreflightRoute, findRoute, isRpcContentType, resolveGatewayUrl, resolveRoutes } from "../../sw/routes.js";
+import {
+  defaultGatewayUrl,
+  findPreflightRoute,
+  findRoute,
+  isNavigation,
+  isRpcContentType,
+  resolveGatewayUrl,
+  resolveRoutes,
+} from "../../sw/routes.js";
 
 const W = "https://app.example/sw.js?x=1";
 
@@ -57,6 +65,24 @@ describe("routes", () => {
     expect(findRoute(routes, new Request("https://api.example/logo.png"))).toBeUndefined();
     // A preflight matches by prefix alone: it carries no content type.
     expect(findPreflightRoute(routes, new Request("https://api.example/s/M", { method: "OPTIONS" }))).toBeDefined();
+  });
+
+  it("never carries navigations or document loads, whatever the route (a cross-site link to a Connect GET URL)", () => {
+    const routes = resolveRoutes([{ match: "https://api.example/", contentTypes: "any" }], W);
+    const url = "https://api.example/pkg.Svc/Put?connect=v1&encoding=json&message=%7B%7D";
+    // Request() cannot be built with mode "navigate" or a destination outside a worker; set them as a browser would.
+    const as = (props: Partial<Record<"mode" | "destination", string>>) => {
+      const r = new Request(url);
+      for (const [k, v] of Object.entries(props)) Object.defineProperty(r, k, { value: v });
+      return r;
+    };
+    expect(findRoute(routes, as({}))).toBeDefined(); // the same request from fetch(): carried
+    expect(isNavigation(as({ mode: "navigate", destination: "document" }))).toBe(true);
+    expect(findRoute(routes, as({ mode: "navigate", destination: "document" }))).toBeUndefined();
+    for (const destination of ["document", "iframe", "frame", "embed", "object"]) {
+      expect(findRoute(routes, as({ mode: "no-cors", destination })), destination).toBeUndefined();
+    }
+    expect(findRoute(routes, as({ mode: "cors", destination: "" }))).toBeDefined();
   });
 
   it("rejects malformed routes with a clear message", () => {
