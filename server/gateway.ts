@@ -3,6 +3,8 @@
  * /healthz, /readyz and /metrics; the upstream pool; drain.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
+import { createSecureContext } from "node:tls";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
@@ -13,7 +15,7 @@ import { TunnelConnection } from "./connection.js";
 import type { GatewayContext } from "./context.js";
 import { createLogger } from "./log.js";
 import { GatewayMetrics } from "./metrics.js";
-import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
+import { OptionsError, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
 import { UpstreamPool } from "./upstream/pool.js";
 import type { Registry } from "prom-client";
 
@@ -28,9 +30,9 @@ export interface GatewayStats {
 
 /** A running gateway. */
 export interface Gateway {
-  /** `http://host:port` of the listening server. */
+  /** `http://host:port` of the listening server (`https://` with `tlsCert`). */
   readonly url: string;
-  /** `ws://host:port/path` of the tunnel endpoint. */
+  /** `ws://host:port/path` of the tunnel endpoint (`wss://` with `tlsCert`). */
   readonly tunnelUrl: string;
   readonly address: AddressInfo;
   readonly options: ResolvedOptions;
@@ -46,6 +48,7 @@ export interface Gateway {
 /** Starts a gateway listening on `options.host:options.port`. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const o = resolveOptions(options);
+  checkTls(o);
   const log = o.logger ?? createLogger(o.logLevel);
   const metrics = new GatewayMetrics();
   const pool = new UpstreamPool({
@@ -85,7 +88,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
 
-  const server = http.createServer((req, res) => void onRequest(req, res));
+  const handler = (req: IncomingMessage, res: ServerResponse): void => void onRequest(req, res);
+  // TLS in the gateway when a certificate is given; else plain HTTP (TLS at a proxy, or none on loopback).
+  const tls = o.tlsCert !== undefined && o.tlsKey !== undefined;
+  const server = tls ? https.createServer({ cert: o.tlsCert, key: o.tlsKey }, handler) : http.createServer(handler);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head));
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -155,7 +161,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${hostForUrl}:${address.port}`;
+  const url = `${tls ? "https" : "http"}://${hostForUrl}:${address.port}`;
   log.info({ url, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol }, "gateway listening");
 
   function allClosed(): Promise<void> {
@@ -196,7 +202,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   return {
     url,
-    tunnelUrl: `ws://${hostForUrl}:${address.port}${o.path}`,
+    tunnelUrl: `${tls ? "wss" : "ws"}://${hostForUrl}:${address.port}${o.path}`,
     address,
     options: o,
     metrics: metrics.registry,
@@ -212,6 +218,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     drain,
     close,
   };
+}
+
+/** A certificate or key that OpenSSL cannot load fails before the port opens, naming the options. */
+function checkTls(o: ResolvedOptions): void {
+  if (o.tlsCert === undefined) return;
+  try {
+    createSecureContext({ cert: o.tlsCert, key: o.tlsKey });
+  } catch (err) {
+    throw new OptionsError(
+      `tlsCert/tlsKey cannot be used (${(err as Error).message}); give a PEM certificate chain and its matching PEM private key`,
+    );
+  }
 }
 
 function text(res: ServerResponse, status: number, body: string): void {

@@ -25,6 +25,13 @@ export interface GatewayOptions {
   host?: string;
   /** Port to listen on (0 = any free port). Default 8080. */
   port?: number;
+  /**
+   * PEM certificate chain: with `tlsKey`, the gateway serves HTTPS and `wss://` itself
+   * (TLS in the gateway rather than at a proxy). Both or neither.
+   */
+  tlsCert?: string | Buffer;
+  /** PEM private key of `tlsCert`. */
+  tlsKey?: string | Buffer;
   /** Path of the WebSocket upgrade. Default `"/tunnel"`. */
   path?: string;
   /**
@@ -75,8 +82,10 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults were applied and values validated. */
-export type ResolvedOptions = Required<Omit<GatewayOptions, "descriptors" | "upstreamCa" | "authenticate" | "logger">> &
-  Pick<GatewayOptions, "descriptors" | "upstreamCa" | "authenticate" | "logger">;
+export type ResolvedOptions = Required<Omit<GatewayOptions, OptionalOptions>> & Pick<GatewayOptions, OptionalOptions>;
+
+/** Options without a default. */
+type OptionalOptions = "descriptors" | "upstreamCa" | "tlsCert" | "tlsKey" | "authenticate" | "logger";
 
 /** Default value of every limit and setting. */
 export const DEFAULT_OPTIONS = Object.freeze({
@@ -133,6 +142,11 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   if (url.pathname !== "/" || url.search) throw new OptionsError(`upstream must have no path or query, got ${o.upstream}`);
   if (o.upstreamProtocol !== "grpc" && o.upstreamProtocol !== "connect") {
     throw new OptionsError(`upstreamProtocol must be "grpc" or "connect", got ${JSON.stringify(o.upstreamProtocol)}`);
+  }
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+    throw new OptionsError(
+      `tlsCert and tlsKey go together: give both (PEM certificate chain and its key) or neither, got only ${o.tlsCert === undefined ? "tlsKey" : "tlsCert"}`,
+    );
   }
   if (!o.path.startsWith("/")) throw new OptionsError(`path must start with "/", got ${JSON.stringify(o.path)}`);
   o.allowOrigins = o.allowOrigins.map((origin) => {
