@@ -2,7 +2,7 @@
 // `npm run build`: type-check everything, compile to dist/, bundle the worker and the page
 // SDK for browsers.
 import { spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -15,6 +15,7 @@ const tsc = (project) => {
 rmSync(join(root, "dist"), { recursive: true, force: true });
 tsc("tsconfig.json"); // type-check everything, tests included
 tsc("tsconfig.build.json"); // emit the package, the demo and the benchmark
+chmodSync(join(root, "dist/server/cli.js"), 0o755); // the package's bin: executable in the tarball too
 const browser = join(root, "scripts/build-browser.mjs");
 if (existsSync(browser)) {
   const { buildBrowser } = await import(pathToFileURL(browser).href);
