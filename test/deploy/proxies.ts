@@ -26,15 +26,15 @@ export interface ProxyOptions {
   gateways: [string, string];
   /** Idle timeout in seconds, written in each proxy's own unit syntax. */
   idleTimeoutSeconds: number;
-  /** PEM files for the TLS listener (nginx only). */
+  /** PEM files for the TLS listener (default: a certificate made for the run). */
   tls?: { cert: string; key: string };
 }
 
 export interface RunningProxy {
   kind: ProxyKind;
   port: number;
-  /** The TLS listener's port (nginx only). */
-  tlsPort?: number;
+  /** The TLS listener's port. */
+  tlsPort: number;
   url: string;
   /** What the proxy printed (for failure messages). */
   output(): string;
@@ -108,25 +108,22 @@ function command(kind: ProxyKind, dir: string, config: string): { bin: string; a
 export async function startProxy(kind: ProxyKind, options: ProxyOptions): Promise<RunningProxy> {
   const dir = await mkdtemp(join(tmpdir(), `swtunnel-${kind}-`));
   const port = await freePort();
-  const tlsPort = options.tls ? await freePort() : undefined;
+  const tlsPort = await freePort();
+  // Every recipe has a TLS listener; without a certificate from the caller, make one.
+  const tls = options.tls ?? makeCertificate(dir);
+  const pem = join(dir, "cert-and-key.pem"); // HAProxy's crt: the chain and the key in one file
+  await writeFile(pem, `${await readFile(tls.cert, "utf8")}${await readFile(tls.key, "utf8")}`);
   const values: Record<string, string> = {
     DIR: dir,
     LISTEN: `127.0.0.1:${port}`,
+    TLS_LISTEN: `127.0.0.1:${tlsPort}`,
+    TLS_CERT: tls.cert,
+    TLS_KEY: tls.key,
+    TLS_PEM: pem,
     GATEWAY_A: options.gateways[0],
     GATEWAY_B: options.gateways[1],
     IDLE_TIMEOUT: `${options.idleTimeoutSeconds}s`,
   };
-  if (options.tls && tlsPort !== undefined) {
-    values.TLS_LISTEN = `127.0.0.1:${tlsPort}`;
-    values.TLS_CERT = options.tls.cert;
-    values.TLS_KEY = options.tls.key;
-  } else if (kind === "nginx") {
-    // The TLS listener is part of the nginx recipe; without a certificate, make one.
-    const made = makeCertificate(dir);
-    values.TLS_LISTEN = `127.0.0.1:${await freePort()}`;
-    values.TLS_CERT = made.cert;
-    values.TLS_KEY = made.key;
-  }
   const template = await readFile(fromRoot(recipeFile[kind]), "utf8");
   const config = join(dir, recipeFile[kind].split("/").pop()!);
   await writeFile(config, fillTemplate(template, values));

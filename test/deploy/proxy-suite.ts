@@ -110,10 +110,8 @@ export function proxySuite(kind: ProxyKind): void {
     let certificate: { cert: string; key: string } | undefined;
 
     beforeAll(async () => {
-      if (kind === "nginx") {
-        certDir = await mkdtemp(join(tmpdir(), "swtunnel-cert-"));
-        certificate = makeCertificate(certDir);
-      }
+      certDir = await mkdtemp(join(tmpdir(), "swtunnel-cert-"));
+      certificate = makeCertificate(certDir);
       backend = await startGrpcBackend({ recorder });
       ports[0] = await freePort();
       ports[1] = await freePort();
@@ -133,27 +131,25 @@ export function proxySuite(kind: ProxyKind): void {
       if (certDir) await rm(certDir, { recursive: true, force: true });
     });
 
-    if (kind === "nginx") {
-      it("terminates TLS: wss:// to nginx with a certificate made at test time, ws:// to the gateways", async () => {
-        const ca = readFileSync(certificate!.cert);
-        class TrustingWebSocket extends WebSocket {
-          constructor(url: string, protocols?: string | string[]) {
-            super(url, protocols, { ca });
-          }
+    it(`terminates TLS: wss:// to ${kind} with a certificate made at test time, ws:// to the gateways`, async () => {
+      const ca = readFileSync(certificate!.cert);
+      class TrustingWebSocket extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, { ca });
         }
-        const url = `wss://127.0.0.1:${proxy.tlsPort}/tunnel`;
-        const t = createTunnelClient({ url, WebSocket: TrustingWebSocket });
-        tunnels.push(t);
-        for (const protocol of ["grpc", "grpc-web", "connect"] as const) {
-          expect((await client(t, protocol).unary({ text: `wss ${protocol}` })).text).toBe(`wss ${protocol}`);
-        }
-        // The certificate is really checked: a client that does not trust it cannot connect.
-        const untrusting = new WebSocket(url, ["swtunnel.v1"]);
-        const err = await new Promise<Error & { code?: string }>((resolve) => untrusting.once("error", resolve));
-        expect(err.code).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
-        t.close();
-      });
-    }
+      }
+      const url = `wss://127.0.0.1:${proxy.tlsPort}/tunnel`;
+      const t = createTunnelClient({ url, WebSocket: TrustingWebSocket });
+      tunnels.push(t);
+      for (const protocol of ["grpc", "grpc-web", "connect"] as const) {
+        expect((await client(t, protocol).unary({ text: `wss ${protocol}` })).text).toBe(`wss ${protocol}`);
+      }
+      // The certificate is really checked: a client that does not trust it cannot connect.
+      const untrusting = new WebSocket(url, ["swtunnel.v1"]);
+      const err = await new Promise<Error & { code?: string }>((resolve) => untrusting.once("error", resolve));
+      expect(err.code).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
+      t.close();
+    });
 
     it("carries calls of every protocol, and spreads sockets over both gateways", async () => {
       // Before the first socket: a health-checking proxy may not have seen both gateways up yet.
