@@ -49,7 +49,7 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const o = resolveOptions(options);
   checkTls(o);
-  const log = o.logger ?? createLogger(o.logLevel);
+  const log = o.logger ?? createLogger(o.logLevel, o.logFormat);
   const metrics = new GatewayMetrics();
   const pool = new UpstreamPool({
     url: o.upstream,
@@ -162,7 +162,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `${tls ? "https" : "http"}://${hostForUrl}:${address.port}`;
-  log.info({ url, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol }, "gateway listening");
+  log.info({ url, upstream: o.upstream, upstreamProtocol: o.upstreamProtocol }, `gateway listening on ${url} (upstream ${o.upstream})`);
 
   function allClosed(): Promise<void> {
     return new Promise((resolve) => {

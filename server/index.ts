@@ -3,7 +3,16 @@
  * @module
  */
 export { createGateway, type Gateway, type GatewayStats } from "./gateway.js";
-export { DEFAULT_OPTIONS, OptionsError, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
+export {
+  DEFAULT_OPTIONS,
+  OPTION_SPECS,
+  OptionsError,
+  resolveOptions,
+  type GatewayOptions,
+  type OptionKind,
+  type OptionSpec,
+  type ResolvedOptions,
+} from "./options.js";
 export {
   UpstreamError,
   type ProtocolAdapter,
@@ -14,3 +23,4 @@ export {
 } from "./exchange.js";
 export { EMPTY_BODY, bodyOf } from "./body.js";
 export { UpstreamPool, type UpstreamPoolOptions } from "./upstream/pool.js";
+export type { LogFormat } from "./log.js";

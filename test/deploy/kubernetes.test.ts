@@ -15,7 +15,7 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBu
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { parseCli, usage } from "../../server/cli.js";
+import { parseCli, usage } from "../../server/cli-args.js";
 import { fromRoot } from "../../tools/paths.js";
 
 const DIR = fromRoot("deploy/kubernetes");

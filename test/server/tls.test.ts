@@ -13,6 +13,7 @@ import { createTransportOverTunnel, createTunnelClient } from "../../client/inde
 import { type Backend, startGrpcBackend } from "../../demo/backend/index.js";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway, OptionsError } from "../../server/index.js";
+import { parseCli, UsageError } from "../../server/cli-args.js";
 import { makeCertificate } from "../deploy/proxies.js";
 
 describe("TLS in the gateway", () => {
@@ -81,5 +82,15 @@ describe("TLS in the gateway", () => {
     const bad = createGateway({ upstream: backend.url, port: 0, logLevel: "silent", tlsCert: cert, tlsKey: "not a key" });
     await expect(bad).rejects.toBeInstanceOf(OptionsError);
     await expect(bad).rejects.toThrow(/tlsCert\/tlsKey cannot be used .*give a PEM certificate chain and its matching PEM private key/);
+  });
+
+  it("takes --tls-cert/--tls-key files from the CLI, and SWTUNNEL_TLS_CERT/SWTUNNEL_TLS_KEY from the environment", () => {
+    const files = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
+    const flags = parseCli(["gateway", "--upstream", backend.url, "--tls-cert", files.cert, "--tls-key", files.key], {});
+    expect(flags.options?.tlsCert).toEqual(cert);
+    expect(flags.options?.tlsKey).toEqual(key);
+    const env = parseCli(["gateway"], { SWTUNNEL_UPSTREAM: backend.url, SWTUNNEL_TLS_CERT: files.cert, SWTUNNEL_TLS_KEY: files.key });
+    expect(env.options?.tlsCert).toEqual(cert);
+    expect(() => parseCli(["gateway", "--upstream", backend.url, "--tls-cert", join(dir, "missing.pem")], {})).toThrow(UsageError);
   });
 });
