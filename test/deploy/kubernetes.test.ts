@@ -132,13 +132,11 @@ describe("deploy/kubernetes", () => {
     expect(monitor.spec.endpoints[0].path).toBe("/metrics");
   });
 
-  it("probes hit /readyz and /healthz on the admin listener the env configures", () => {
+  it("probes hit /readyz and /healthz on the port the gateway listens on", () => {
     const container = one("Deployment").spec.template.spec.containers[0];
     const env = Object.fromEntries(container.env.map((e: Manifest) => [e.name, e.value]));
-    const admin = container.ports.find((p: Manifest) => p.name === "admin");
-    expect(env.SWTUNNEL_ADMIN_LISTEN).toBe(`0.0.0.0:${admin.containerPort}`);
-    expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "admin" });
-    expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "admin" });
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "tunnel" });
+    expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "tunnel" });
     const tunnel = container.ports.find((p: Manifest) => p.name === "tunnel");
     expect(env.SWTUNNEL_LISTEN).toBe(`0.0.0.0:${tunnel.containerPort}`);
   });
