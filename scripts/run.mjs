@@ -47,11 +47,14 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   mustRun("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
 }
 
-// 3. System packages: Chromium for the browser parts, nginx for the proxy test.
+// 3. System packages: Chromium for the browser parts, nginx, HAProxy and Caddy for the proxy tests.
 const chromium = process.env.SWTUNNEL_CHROMIUM ?? "/usr/bin/chromium";
 const needed = [];
 if (!existsSync(chromium)) needed.push("chromium");
 if (task === "test" && !existsSync("/usr/sbin/nginx")) needed.push("nginx-light");
+// The proxy recipes of docs/DEPLOY.md (test/deploy) run HAProxy and Caddy too.
+if (task === "test" && !existsSync("/usr/sbin/haproxy")) needed.push("haproxy");
+if (task === "test" && !existsSync("/usr/bin/caddy")) needed.push("caddy");
 if (needed.length > 0) {
   const isRoot = process.getuid?.() === 0;
   const sudo = isRoot ? [] : ["sudo"];

@@ -4,6 +4,8 @@
  * socket age; drain.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
+import { createSecureContext } from "node:tls";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
@@ -16,7 +18,7 @@ import { TunnelConnection } from "./connection.js";
 import type { GatewayContext } from "./context.js";
 import { createLogger } from "./log.js";
 import { GatewayMetrics } from "./metrics.js";
-import { parseHostPort, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
+import { OptionsError, parseHostPort, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
 import { UpstreamPool } from "./upstream/pool.js";
 import type { Registry } from "prom-client";
 
@@ -37,9 +39,9 @@ export interface GatewayStats {
 
 /** A running gateway. */
 export interface Gateway {
-  /** `http://host:port` of the listening server. */
+  /** `http://host:port` of the listening server (`https://` with `tlsCert`). */
   readonly url: string;
-  /** `ws://host:port/path` of the tunnel endpoint. */
+  /** `ws://host:port/path` of the tunnel endpoint (`wss://` with `tlsCert`). */
   readonly tunnelUrl: string;
   readonly address: AddressInfo;
   /** `http://host:port` of the admin listener (/metrics, /healthz, /readyz), when `adminListen` is set. */
@@ -57,6 +59,7 @@ export interface Gateway {
 /** Starts a gateway listening on `options.host:options.port`. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const o = resolveOptions(options);
+  checkTls(o);
   const log = o.logger ?? createLogger(o.logLevel, o.logFormat);
   const metrics = new GatewayMetrics({
     methods: o.descriptors ? descriptorMethods(o.descriptors) : undefined,
@@ -102,7 +105,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
 
-  const server = http.createServer((req, res) => void onRequest(req, res));
+  const handler = (req: IncomingMessage, res: ServerResponse): void => void onRequest(req, res);
+  // TLS in the gateway when a certificate is given; else plain HTTP (TLS at a proxy, or none on loopback).
+  const tls = o.tlsCert !== undefined && o.tlsKey !== undefined;
+  const server = tls ? https.createServer({ cert: o.tlsCert, key: o.tlsKey }, handler) : http.createServer(handler);
   server.headersTimeout = o.upgradeTimeoutMs; // later requests on a keep-alive connection
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head));
   server.on("connection", onConnection);
@@ -242,8 +248,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const address = await listen(server, o.host, o.port);
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${hostForUrl}:${address.port}`;
-  origin = ownOrigin(o.publicOrigin, o.host, address.port);
+  const url = `${tls ? "https" : "http"}://${hostForUrl}:${address.port}`;
+  origin = ownOrigin(o.publicOrigin, o.host, address.port, tls ? "https" : "http");
   let admin: http.Server | undefined;
   let adminUrl: string | undefined;
   if (o.adminListen !== undefined) {
@@ -307,7 +313,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   return {
     url,
-    tunnelUrl: `ws://${hostForUrl}:${address.port}${o.path}`,
+    tunnelUrl: `${tls ? "wss" : "ws"}://${hostForUrl}:${address.port}${o.path}`,
     address,
     adminUrl,
     options: o,
@@ -347,6 +353,18 @@ function listen(server: http.Server, host: string, port: number): Promise<Addres
       resolve(server.address() as AddressInfo);
     });
   });
+}
+
+/** A certificate or key that OpenSSL cannot load fails before the port opens, naming the options. */
+function checkTls(o: ResolvedOptions): void {
+  if (o.tlsCert === undefined) return;
+  try {
+    createSecureContext({ cert: o.tlsCert, key: o.tlsKey });
+  } catch (err) {
+    throw new OptionsError(
+      `tlsCert/tlsKey cannot be used (${(err as Error).message}); give a PEM certificate chain and its matching PEM private key`,
+    );
+  }
 }
 
 function text(res: ServerResponse, status: number, body: string): void {

@@ -40,6 +40,13 @@ export interface GatewayOptions {
   host?: string;
   /** Port to listen on (0 = any free port). Default 8080. */
   port?: number;
+  /**
+   * PEM certificate chain: with `tlsKey`, the gateway serves HTTPS and `wss://` itself
+   * (TLS in the gateway rather than at a proxy). Both or neither.
+   */
+  tlsCert?: string | Buffer;
+  /** PEM private key of `tlsCert`. */
+  tlsKey?: string | Buffer;
   /** Path of the WebSocket upgrade. Default `"/tunnel"`. */
   path?: string;
   /**
@@ -164,8 +171,10 @@ export interface GatewayOptions {
 }
 
 /** Options after defaults were applied and values validated. */
-type Optional = "descriptors" | "upstreamCa" | "authenticate" | "logger" | "publicOrigin" | "adminListen";
-export type ResolvedOptions = Required<Omit<GatewayOptions, Optional>> & Pick<GatewayOptions, Optional>;
+export type ResolvedOptions = Required<Omit<GatewayOptions, OptionalOptions>> & Pick<GatewayOptions, OptionalOptions>;
+
+/** Options without a default. */
+type OptionalOptions = "descriptors" | "upstreamCa" | "tlsCert" | "tlsKey" | "authenticate" | "logger" | "publicOrigin" | "adminListen";
 
 /** How a CLI flag's value is read. */
 export type OptionKind =
@@ -263,6 +272,14 @@ export const OPTION_SPECS = [
     value: "FILE",
     doc: "binary FileDescriptorSet (buf build -o), for Connect/gRPC-Web JSON to a gRPC upstream",
   },
+  {
+    key: "tlsCert",
+    flag: "tls-cert",
+    kind: "file",
+    value: "FILE",
+    doc: "PEM certificate chain: serve https:// and wss:// (with --tls-key; default: plain HTTP)",
+  },
+  { key: "tlsKey", flag: "tls-key", kind: "file", value: "FILE", doc: "PEM private key of --tls-cert" },
   { key: "path", flag: "path", kind: "string", value: "PATH", default: "/tunnel", doc: "path of the WebSocket upgrade" },
   {
     key: "allowOrigins",
@@ -588,6 +605,11 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     throw new OptionsError(`upstream must start with http:// (h2c) or https:// (TLS), got ${url.protocol}`);
   }
   if (url.pathname !== "/" || url.search) throw new OptionsError(`upstream must have no path or query, got ${o.upstream}`);
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+    throw new OptionsError(
+      `tlsCert and tlsKey go together: give both (PEM certificate chain and its key) or neither, got only ${o.tlsCert === undefined ? "tlsKey" : "tlsCert"}`,
+    );
+  }
   if (!o.path.startsWith("/")) throw new OptionsError(`path must start with "/", got ${JSON.stringify(o.path)}`);
   if (o.allowOrigins.includes("*") && o.allowOrigins.length > 1) {
     throw new OptionsError(`allowOrigins "*" admits every origin; give it alone, got ${JSON.stringify(o.allowOrigins)}`);

@@ -1,0 +1,4 @@
+// The nginx recipe of docs/DEPLOY.md (deploy/proxies/), run as it is: see proxy-suite.ts.
+import { proxySuite } from "./proxy-suite.js";
+
+proxySuite("nginx");
