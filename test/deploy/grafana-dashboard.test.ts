@@ -57,7 +57,7 @@ describe("deploy/grafana-dashboard.json", () => {
 
   beforeAll(async () => {
     backend = await startGrpcBackend();
-    gateway = await createGateway({ upstream: backend.url, port: 0, logLevel: "silent" });
+    gateway = await createGateway({ upstream: backend.url, port: 0, adminListen: "127.0.0.1:0", logLevel: "silent" });
     // Real traffic, so every labelled metric has samples: calls that work and fail, and a refused upgrade.
     const tunnel = createTunnelClient({ url: gateway.tunnelUrl, WebSocket });
     const client = createClient(TestService, createTransportOverTunnel({ client: tunnel }));
@@ -67,7 +67,7 @@ describe("deploy/grafana-dashboard.json", () => {
     const refused = new WebSocket(gateway.tunnelUrl, ["not-swtunnel"]);
     await new Promise((resolve) => refused.once("error", resolve));
 
-    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     for (const line of text.split("\n")) {
       const type = /^# TYPE (\S+) /.exec(line);
       if (type) families.add(type[1]!);
