@@ -68,6 +68,13 @@ export interface GatewayOptions {
   pingIntervalMs?: number;
   /** How long accepted streams may run after a drain starts, ms. Default 30000. */
   drainTimeoutMs?: number;
+  /**
+   * Share of successful calls that get a request log line (`msg: "call"`: method, status,
+   * duration, bytes in/out, client address, trace id), from 0 (none) to 1 (every call).
+   * Failed calls (a non-OK gRPC status, an HTTP status >= 400, a reset) are always logged.
+   * Default 0.01. The lines are at level info.
+   */
+  logSampleRate?: number;
   /** pino level. Default `"info"`. Ignored when `logger` is given. */
   logLevel?: string;
   /** A pino logger to use instead of a new one on stdout. */
@@ -100,6 +107,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   connectionWindow: DEFAULT_SETTINGS.initialConnectionWindow,
   pingIntervalMs: DEFAULT_SETTINGS.pingIntervalMs,
   drainTimeoutMs: 30_000,
+  logSampleRate: 0.01,
   logLevel: "info",
 });
 
@@ -150,6 +158,8 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   }
   if (!LEVELS.includes(o.logLevel))
     throw new OptionsError(`logLevel must be one of ${LEVELS.join(", ")}, got ${JSON.stringify(o.logLevel)}`);
+  if (typeof o.logSampleRate !== "number" || !(o.logSampleRate >= 0 && o.logSampleRate <= 1))
+    throw new OptionsError(`logSampleRate must be a number from 0 to 1, got ${JSON.stringify(o.logSampleRate)}`);
   int("port", o.port, 0, 65535);
   int("upstreamPingIntervalMs", o.upstreamPingIntervalMs, 0, 2 ** 31 - 1);
   int("maxSockets", o.maxSockets, 1, 2 ** 31 - 1);

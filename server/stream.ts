@@ -21,6 +21,7 @@ import {
   type StreamEvent,
   type StreamState,
 } from "../protocol/index.js";
+import { CallObserver } from "./call-observer.js";
 import type { GatewayContext } from "./context.js";
 import type { ProxyRequest, ProxyResponse } from "./exchange.js";
 import { EMPTY_BODY, bodyOf } from "./body.js";
@@ -30,6 +31,8 @@ import { MessageLimit, isEnveloped } from "./message-limit.js";
 /** What a stream needs from its connection. */
 export interface StreamHost {
   readonly ctx: GatewayContext;
+  /** The client's address (logs and spans). */
+  readonly remote: string;
   /** The client's settings. */
   readonly peer: Settings;
   /** Socket-level send credit, shared by all streams. */
@@ -64,6 +67,8 @@ export class TunnelStream {
   private windowWaiter: (() => void) | undefined;
   private finished = false;
   private outcome = "unknown";
+  /** Span, byte counts and the request log line of this call. */
+  private readonly call: CallObserver;
 
   constructor(
     private readonly host: StreamHost,
@@ -74,6 +79,7 @@ export class TunnelStream {
     this.sendWindow = new SendWindow(host.peer.initialStreamWindow);
     this.receiveWindow = new ReceiveWindow(host.ctx.options.streamWindow);
     this.requestLimit = new MessageLimit(host.ctx.options.maxMessageBytes, isEnveloped(header(head.headers, "content-type") ?? ""));
+    this.call = new CallObserver(host.ctx, head, host.remote);
   }
 
   /** True once the stream ended or was reset. */
@@ -98,6 +104,7 @@ export class TunnelStream {
       this.reset(ErrorCode.MESSAGE_TOO_LARGE, `request ${breach}`);
       return;
     }
+    this.call.bytesIn += data.length;
     if (data.length > 0) {
       this.queue.push(data);
       this.queuedBytes += data.length;
@@ -154,7 +161,7 @@ export class TunnelStream {
     const request: ProxyRequest = {
       method: this.head.method,
       path: this.head.path,
-      headers: this.head.headers,
+      headers: this.call.headers,
       body: this.requestBody(),
       signal: this.abort.signal,
     };
@@ -260,6 +267,7 @@ export class TunnelStream {
         this.abandon();
         return false;
       }
+      this.call.bytesOut += n;
       offset += n;
     }
     return true;
@@ -336,6 +344,7 @@ export class TunnelStream {
       { method: metrics.methodLabel(this.head.path), status: this.outcome },
       (performance.now() - this.started) / 1000,
     );
+    this.call.end(this.outcome);
     this.host.streamClosed(this);
   }
 }
