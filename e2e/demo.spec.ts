@@ -23,4 +23,37 @@ test("the headless demo makes 64 sequential SayHello calls through the tunnel wi
   expect(fetchLabel).toBeLessThan(successes[0]![1]);
   expect(successes[0]![1]).toBeLessThan(sdkLabel);
   expect(sdkLabel).toBeLessThan(successes[1]![1]);
+  // Progress while each run goes: "  7 / 64 calls"... between its label and its result.
+  const progress = (from: number, to: number) => lines.slice(from + 1, to).filter((l) => /^ {2}\d+ \/ 64 calls$/.test(l));
+  expect(progress(fetchLabel, successes[0]![1]).length).toBeGreaterThan(0);
+  expect(progress(sdkLabel, successes[1]![1]).length).toBeGreaterThan(0);
+});
+
+test("the demo page shows the tunnel and the direct call side by side, with both lines in the live chart", async ({ page }) => {
+  const lines: string[] = [];
+  let stop!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+  const running = main(["--port", "0", "--gateway-port", "0"], { log: (line) => lines.push(line), stopSignal });
+  try {
+    await expect.poll(() => lines.some((l) => l.includes("Ctrl-C stops the demo."))).toBe(true);
+    const origin = /demo page: +(http:\/\/127\.0\.0\.1:\d+)\//.exec(lines.join("\n"))![1]!;
+    await page.goto(`${origin}/`);
+    await expect(page.locator("#status")).toHaveText(/connected|controlled/);
+    // A probe a second on each path: both show a latency, and both chart lines get points.
+    await expect(page.locator("#tunnel-last")).toHaveText(/^\d+\.\d\d ms$/, { timeout: 20_000 });
+    await expect(page.locator("#direct-last")).toHaveText(/^\d+\.\d\d ms$/, { timeout: 20_000 });
+    await expect(page.locator("#direct-median")).toHaveText(/^\d+\.\d\d ms$/);
+    for (const series of ["tunnel", "direct"]) {
+      await expect
+        .poll(async () => ((await page.locator(`#latency-chart polyline.${series}`).getAttribute("points")) ?? "").split(" ").length, {
+          timeout: 20_000,
+        })
+        .toBeGreaterThanOrEqual(2);
+    }
+    // The tunnel probes went through the worker; the direct ones did not count as carried.
+    expect(Number(await page.locator("#carried").textContent())).toBeGreaterThan(0);
+  } finally {
+    stop();
+    expect(await running).toBe(0);
+  }
 });
