@@ -15,7 +15,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium } from "../tools/chromium.js";
+import { launchChromium, type Chromium } from "../tools/chromium.js";
 import { fromRoot } from "../tools/paths.js";
 import { startStaticServer } from "../tools/static-server.js";
 import { createGateway } from "../server/index.js";
@@ -108,6 +108,10 @@ async function run(options: DemoOptions, io: DemoIo): Promise<number> {
   const defaultPort = headless ? 0 : 8080;
   const defaultGatewayPort = headless ? 0 : 8081;
 
+  // Listening from the start: Ctrl-C while starting or during a headless run also stops
+  // everything cleanly (Chromium included) instead of killing the process half-way.
+  const signals = io.stopSignal ? undefined : listenForSignals();
+  const stop = io.stopSignal ?? signals!.stopped;
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async (): Promise<void> => {
     for (const fn of cleanups.reverse()) await fn().catch((error: unknown) => io.log(`cleanup: ${String(error)}`));
@@ -160,55 +164,68 @@ async function run(options: DemoOptions, io: DemoIo): Promise<number> {
     io.log(`gateway:            ${gateway.tunnelUrl}`);
     io.log(`demo page:          ${site.origin}/  (worker precaches ${precached} files)`);
 
-    if (headless) return await runHeadless(site.origin, calls, io);
+    if (headless) {
+      const browser = await launchChromium();
+      cleanups.push(() => browser.close());
+      const headlessRun = runHeadless(browser, site.origin, calls, io);
+      const outcome = await Promise.race([headlessRun, stop.then(() => "stopped" as const)]);
+      if (outcome !== "stopped") return outcome;
+      headlessRun.catch(() => {}); // it fails once Chromium is closed below
+      io.log("interrupted; stopping");
+      return 130;
+    }
 
     io.log(`\nOpen ${site.origin}/ in a browser. Ctrl-C stops the demo.`);
-    await (io.stopSignal ?? waitForSignal());
+    await stop;
     io.log("stopping");
     return 0;
   } finally {
     await cleanup();
+    signals?.dispose();
   }
 }
 
-async function runHeadless(origin: string, calls: number, io: DemoIo): Promise<number> {
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    page.onConsole((type, text) => {
-      if (type === "error") io.log(`page error: ${text}`);
-      // The page reports progress as "demo-progress <done> <total>" (see app/main.ts).
-      const progress = /^demo-progress (\d+) (\d+)$/.exec(text);
-      if (progress) io.log(`  ${progress[1]} / ${progress[2]} calls`);
-    });
-    await page.goto(`${origin}/?headless=1`);
-    await page.evaluate("window.demo.ready");
-    for (const [kind, label] of [
-      ["fetch", "unmodified Connect client (fetch, carried by the worker)"],
-      ["sdk", "page-SDK transport (MessagePort to the worker)"],
-    ] as const) {
-      io.log(`${label}:`);
-      const run = await page.evaluate<SequentialRun>(`window.demo.sequential(${JSON.stringify(kind)}, ${calls}, true)`);
-      if (run.carried < calls) {
-        throw new DemoError(`only ${run.carried} of ${calls} ${kind} calls went through the tunnel`);
-      }
-      io.log(`SUCCESS running ${run.calls} transactions! (average ${run.averageUs.toFixed(2)} µs per operation)`);
+async function runHeadless(browser: Chromium, origin: string, calls: number, io: DemoIo): Promise<number> {
+  const page = await browser.newPage();
+  page.onConsole((type, text) => {
+    if (type === "error") io.log(`page error: ${text}`);
+    // The page reports progress as "demo-progress <done> <total>" (see app/main.ts).
+    const progress = /^demo-progress (\d+) (\d+)$/.exec(text);
+    if (progress) io.log(`  ${progress[1]} / ${progress[2]} calls`);
+  });
+  await page.goto(`${origin}/?headless=1`);
+  await page.evaluate("window.demo.ready");
+  for (const [kind, label] of [
+    ["fetch", "unmodified Connect client (fetch, carried by the worker)"],
+    ["sdk", "page-SDK transport (MessagePort to the worker)"],
+  ] as const) {
+    io.log(`${label}:`);
+    const run = await page.evaluate<SequentialRun>(`window.demo.sequential(${JSON.stringify(kind)}, ${calls}, true)`);
+    if (run.carried < calls) {
+      throw new DemoError(`only ${run.carried} of ${calls} ${kind} calls went through the tunnel`);
     }
-    return 0;
-  } finally {
-    await browser.close();
+    io.log(`SUCCESS running ${run.calls} transactions! (average ${run.averageUs.toFixed(2)} µs per operation)`);
   }
+  return 0;
 }
 
 /**
- * Resolves on the first SIGINT or SIGTERM. The listeners stay: a repeated signal (Ctrl-C
- * reaches both `npm run` and this process) must not kill the clean shutdown half-way.
+ * `stopped` resolves on the first SIGINT or SIGTERM. The listeners stay until `dispose`
+ * (after the clean-up): a repeated signal (Ctrl-C reaches both `npm run` and this process)
+ * must not kill the clean shutdown half-way.
  */
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    process.on("SIGINT", () => resolve());
-    process.on("SIGTERM", () => resolve());
-  });
+function listenForSignals(): { stopped: Promise<void>; dispose(): void } {
+  let onSignal!: () => void;
+  const stopped = new Promise<void>((resolve) => (onSignal = () => resolve()));
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    stopped,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

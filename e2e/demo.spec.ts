@@ -6,7 +6,11 @@
  * through the tunnel), that each run's label comes before its result, and exit code 0.
  * Not timed. Lives here rather than under test/ so that `vitest run` needs no browser.
  */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { expect, test } from "@playwright/test";
+import { build } from "esbuild";
 import { main } from "../demo/run.js";
 
 test("the headless demo makes 64 sequential SayHello calls through the tunnel with each client and exits 0", async () => {
@@ -55,5 +59,59 @@ test("the demo page shows the tunnel and the direct call side by side, with both
   } finally {
     stop();
     expect(await running).toBe(0);
+  }
+});
+
+test("Ctrl-C during a headless run stops it: exit 130, Chromium and the servers gone", async () => {
+  const root = fileURLToPath(new URL("../", import.meta.url));
+  const bundle = `${root}node_modules/.cache/swtunnel-test/demo-run-e2e.mjs`;
+  mkdirSync(`${root}node_modules/.cache/swtunnel-test`, { recursive: true });
+  // Dependencies stay external: the bundle lives under node_modules/ and resolves them there.
+  await build({
+    entryPoints: [`${root}demo/run.ts`],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    outfile: bundle,
+    logLevel: "silent",
+  });
+  const child = spawn(process.execPath, [bundle, "--headless", "--calls", "100000000"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  try {
+    await expect.poll(() => stdout, { timeout: 60_000 }).toMatch(/^ {2}\d+ \/ 100000000 calls$/m);
+    const ports = [...new Set([...stdout.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])))];
+    expect(ports).toHaveLength(4);
+    // The demo's children (Chromium) before the signal.
+    const children = execFileSync("ps", ["-o", "pid=", "--ppid", String(child.pid)], { encoding: "utf8" })
+      .split("\n")
+      .map((l) => Number(l.trim()))
+      .filter((pid) => pid > 0);
+    expect(children.length).toBeGreaterThan(0);
+    child.kill("SIGINT");
+    expect(await exit).toBe(130);
+    expect(stdout).toContain("interrupted; stopping");
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(() => children.filter(alive)).toEqual([]);
+    const { createServer } = await import("node:net");
+    for (const port of ports) {
+      const free = await new Promise<boolean>((resolve) => {
+        const s = createServer();
+        s.once("error", () => resolve(false));
+        s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+      });
+      expect(free, `port ${port}`).toBe(true);
+    }
+  } finally {
+    child.kill("SIGKILL");
   }
 });

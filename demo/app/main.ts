@@ -159,17 +159,23 @@ function openChat(): (text: string) => void {
 
 /**
  * `calls` sequential SayHello calls with one client. With `report`, progress goes to the
- * console as "demo-progress <done> <total>" every tenth of the run (the headless demo prints it).
+ * console as "demo-progress <done> <total>" every tenth of the run and at least once a
+ * second (the headless demo prints it).
  */
 async function sequential(kind: "fetch" | "sdk", calls: number, report = false): Promise<SequentialRun> {
   const client = kind === "fetch" ? fetchClient : sdkClient;
   const before = tunnel ? (await tunnel.stats()).counters : undefined;
   for (let i = 0; i < 50; i++) await client.sayHello({ name: "warmup" });
   const t0 = performance.now();
+  const tenth = Math.ceil(calls / 10);
+  let reported = t0;
   for (let i = 0; i < calls; i++) {
     const reply = await client.sayHello({ name: "world" });
     if (reply.message !== "Hello, world!") throw new Error(`unexpected reply ${JSON.stringify(reply.message)}`);
-    if (report && (i + 1) % Math.ceil(calls / 10) === 0 && i + 1 < calls) console.info(`demo-progress ${i + 1} ${calls}`);
+    if (report && i + 1 < calls && ((i + 1) % tenth === 0 || performance.now() - reported > 1000)) {
+      reported = performance.now();
+      console.info(`demo-progress ${i + 1} ${calls}`);
+    }
   }
   const averageUs = ((performance.now() - t0) * 1000) / calls;
   const after = tunnel ? (await tunnel.stats()).counters : undefined;
