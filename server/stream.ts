@@ -220,6 +220,7 @@ export class TunnelStream {
         if (breach) return this.reset(ErrorCode.MESSAGE_TOO_LARGE, `response ${breach}`);
         if (!(await this.sendData(next.value))) return;
       }
+      this.outcome = response.rpcStatus?.() ?? this.outcome;
       const trailers = response.trailers();
       if (trailers.length > 0) {
         if (!this.sendHead({ kind: "trailers", streamId: this.id, trailers })) return;

@@ -59,7 +59,10 @@ describe("per-call log lines from a real gateway", () => {
   const gateways: Gateway[] = [];
 
   /** A gateway whose pino lines land in `lines`. */
-  async function gatewayLogging(logSampleRate: number): Promise<{ client: Client<typeof TestService>; lines: Line[] }> {
+  async function gatewayLogging(
+    logSampleRate: number,
+    protocol: "grpc" | "grpc-web" | "connect" = "grpc",
+  ): Promise<{ client: Client<typeof TestService>; lines: Line[] }> {
     const lines: Line[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -71,7 +74,7 @@ describe("per-call log lines from a real gateway", () => {
     gateways.push(gateway);
     const client = createTunnelClient({ url: gateway.tunnelUrl, WebSocket });
     tunnels.push(client);
-    return { client: createClient(TestService, createTransportOverTunnel({ client, protocol: "grpc" })), lines };
+    return { client: createClient(TestService, createTransportOverTunnel({ client, protocol })), lines };
   }
 
   beforeAll(async () => {
@@ -110,6 +113,28 @@ describe("per-call log lines from a real gateway", () => {
     expect(stream!.bytesOut).toBeGreaterThanOrEqual(4 * 1000);
     expect(stream!.traceId).toBeUndefined();
   });
+
+  it.each(["grpc-web", "connect", "grpc"] as const)(
+    "%s: a stream that fails after its messages is logged with the gRPC status carried in the body",
+    async (protocol) => {
+      const { client, lines } = await gatewayLogging(0, protocol);
+      const got: number[] = [];
+      const err = await (async () => {
+        for await (const m of client.serverStream({ count: 2, size: 10, failCode: Code.ResourceExhausted })) got.push(m.index);
+      })().then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+      expect(got).toHaveLength(2);
+      expect(err?.code).toBe(Code.ResourceExhausted);
+      await expect.poll(() => calls(lines).length).toBe(1);
+      expect(calls(lines)[0]).toMatchObject({
+        method: "/swtunnel.test.v1.TestService/ServerStream",
+        status: String(Code.ResourceExhausted),
+        failed: true,
+      });
+    },
+  );
 
   it("rate 0: successes are not logged, a failed call is, with its status", async () => {
     const { client, lines } = await gatewayLogging(0);
