@@ -1,24 +1,18 @@
-/**
- * Bytes of an iterable body kept after they were sent, so that a call the gateway never
- * processed (GOAWAY) can be sent again on a new socket. Connect-ES hands even unary bodies
- * over as iterables. A body larger than this cannot move once bytes left.
- */
-export const MAX_REPLAY_BYTES = 1 << 20;
+import { ReplayBuffer } from "./replay.js";
 
 /**
  * A request body as the stream pump reads it: bytes are pulled from the caller's iterable
  * only when the pump asks, buffered until sent, and counted, so a call can move to a new
  * socket after GOAWAY as long as its sent bytes were kept (or the body is plain bytes).
+ * What is kept and for how long is replay.ts's {@link ReplayBuffer}.
  */
 export class BodySource {
   private chunks: Uint8Array[] = [];
   private ended = false;
   private pulling: Promise<void> | null = null;
   private iterator: AsyncIterator<Uint8Array> | null = null;
-  /** Bytes handed to a stream so far (sent, or about to be). */
-  private takenBytes = 0;
-  /** Taken bytes of an iterable body, kept for a replay; null once over MAX_REPLAY_BYTES or accepted. */
-  private sent: Uint8Array[] | null = [];
+  /** Taken bytes of an iterable body, kept for a replay (null for a bytes body, its own copy). */
+  private readonly replay: ReplayBuffer | null;
   /** The chunk {@link lookahead} last waited for. */
   private lookedAhead: Uint8Array | null = null;
 
@@ -26,6 +20,7 @@ export class BodySource {
     private readonly bytes: Uint8Array | null,
     private readonly iterable: AsyncIterable<Uint8Array> | null,
   ) {
+    this.replay = bytes === null ? new ReplayBuffer() : null;
     this.rewind();
   }
 
@@ -42,26 +37,23 @@ export class BodySource {
 
   /** True when the whole body can be sent again from its start on a new stream. */
   get replayable(): boolean {
-    return this.bytes !== null || this.takenBytes === 0 || this.sent !== null;
+    return this.replay === null || this.replay.intact;
   }
 
   /** The gateway took the call (its response began): sent bytes need not be kept any more. */
   accepted(): void {
-    this.sent = null;
+    this.replay?.accepted();
   }
 
   /** Restarts the body from its first byte, if `replayable`. */
   rewind(): void {
     if (this.bytes === null) {
-      if (this.sent === null || this.sent.length === 0) return;
-      this.chunks = [...this.sent, ...this.chunks];
-      this.sent = [];
-      this.takenBytes = 0;
+      const kept = this.replay!.rewind();
+      if (kept.length > 0) this.chunks = [...kept, ...this.chunks];
       return;
     }
     this.chunks = this.bytes.length > 0 ? [this.bytes] : [];
     this.ended = true;
-    this.takenBytes = 0;
   }
 
   /**
@@ -85,17 +77,13 @@ export class BodySource {
   /** Takes up to `n` bytes of the chunk `peek()` returned. */
   take(n: number): Uint8Array {
     const head = this.chunks[0]!;
-    this.takenBytes += Math.min(n, head.length);
     let out = head;
     if (n >= head.length) this.chunks.shift();
     else {
       this.chunks[0] = head.subarray(n);
       out = head.subarray(0, n);
     }
-    if (this.bytes === null && this.sent !== null) {
-      if (this.takenBytes > MAX_REPLAY_BYTES) this.sent = null;
-      else this.sent.push(out);
-    }
+    this.replay?.sent(out);
     return out;
   }
 

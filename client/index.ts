@@ -6,6 +6,7 @@ export { createTunnelClient } from "./tunnel-client.js";
 export { createUniversalClient } from "./connect-client.js";
 export { createTransportOverTunnel, type TransportOverTunnelOptions } from "./connect-transport.js";
 export { connectCodeOf } from "./errors.js";
+export type { BackoffOptions } from "./backoff.js";
 export type {
   HeaderList,
   TunnelClient,

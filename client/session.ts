@@ -24,6 +24,7 @@ import {
 } from "../protocol/index.js";
 import { ClientStream, type StreamHost, type StreamInit } from "./client-stream.js";
 import { TunnelError, resetError, socketLostError, unreachableError } from "./errors.js";
+import { unprocessedBy } from "./replay.js";
 import type { WebSocketConstructorLike, WebSocketLike } from "./types.js";
 
 export interface SessionOptions {
@@ -354,7 +355,7 @@ export class TunnelSession implements StreamHost {
   private onGoaway(frame: GoawayFrame): void {
     const unaccepted: StreamInit[] = [];
     for (const stream of [...this.streams.values()]) {
-      if (stream.id > frame.lastStreamId) {
+      if (unprocessedBy(frame.lastStreamId, stream.id)) {
         stream.detach();
         unaccepted.push(stream.init);
       }

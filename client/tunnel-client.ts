@@ -6,7 +6,9 @@
  */
 import { Code } from "./code.js";
 import { ErrorCode, checkRequestHead, type HeaderList } from "../protocol/index.js";
+import { type Backoff, backoffDelay, resolveBackoff } from "./backoff.js";
 import { BodySource } from "./body-source.js";
+import { replayOrFail } from "./replay.js";
 import type { ClientStream, StreamInit } from "./client-stream.js";
 import { TunnelError, canceledError, unreachableError } from "./errors.js";
 import { TunnelSession, type SessionEvents } from "./session.js";
@@ -22,8 +24,6 @@ import type {
 
 const DEFAULTS = {
   connectTimeoutMs: 10_000,
-  initialDelayMs: 100,
-  maxDelayMs: 5_000,
   streamWindow: 1 << 20,
   connectionWindow: 8 << 20,
 };
@@ -93,8 +93,7 @@ class Client implements TunnelClient {
   private callsStarted = 0;
   private readonly WebSocket: WebSocketConstructorLike;
   private readonly connectTimeoutMs: number;
-  private readonly initialDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly backoff: Backoff;
   private readonly events: SessionEvents;
 
   constructor(private readonly options: TunnelClientOptions) {
@@ -105,8 +104,7 @@ class Client implements TunnelClient {
       throw new TypeError(`createTunnelClient: url must start with ws:// or wss://, got ${JSON.stringify(options.url)}`);
     this.WebSocket = WS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-    this.initialDelayMs = options.reconnect?.initialDelayMs ?? DEFAULTS.initialDelayMs;
-    this.maxDelayMs = Math.max(this.initialDelayMs, options.reconnect?.maxDelayMs ?? DEFAULTS.maxDelayMs);
+    this.backoff = resolveBackoff(options.reconnect);
     this.events = {
       ready: (s) => this.onReady(s),
       streamClosed: () => this.schedulePump(),
@@ -255,23 +253,10 @@ class Client implements TunnelClient {
       this.current = null;
       this.awaitingSuccessor = true;
     }
-    const retry: Call[] = [];
-    for (const init of unaccepted) {
-      const call = init as Call;
-      call.stream = null;
-      if (call.source.replayable) {
-        call.source.rewind();
-        retry.push(call);
-      } else {
-        call.onError(
-          new TunnelError(
-            "the tunnel gateway went away before processing this call, and its streaming request body cannot be sent again",
-            Code.Unavailable,
-          ),
-        );
-      }
-    }
-    this.queue.unshift(...retry);
+    const calls = unaccepted as Call[];
+    for (const call of calls) call.stream = null;
+    // Replayable calls run again first, ahead of the queue; the others fail (replay.ts).
+    this.queue.unshift(...replayOrFail(calls, (call, error) => call.onError(error)));
     if (!this.closed && !this.current) this.setStatus("reconnecting");
     this.schedulePump();
   }
@@ -286,7 +271,7 @@ class Client implements TunnelClient {
       this.nextAttemptAt = 0;
     } else {
       this.failures++;
-      const delay = this.backoffDelay();
+      const delay = backoffDelay(this.failures, this.backoff);
       this.nextAttemptAt = Date.now() + delay;
       // After a drain, waiting calls keep waiting (bounded by connectTimeoutMs) for the successor.
       if (this.awaitingSuccessor) return this.schedulePump();
@@ -297,12 +282,6 @@ class Client implements TunnelClient {
       for (const call of waiting) call.onError(failed);
     }
     this.schedulePump();
-  }
-
-  /** Jittered exponential backoff: a random delay in [d/2, d], d = initial * 2^(failures-1), capped. */
-  private backoffDelay(): number {
-    const d = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** Math.min(30, this.failures - 1));
-    return Math.round(d / 2 + Math.random() * (d / 2));
   }
 
   private setStatus(status: TunnelStatus): void {

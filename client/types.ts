@@ -3,6 +3,7 @@
  * Worker and in Node.
  */
 import type { HeaderList } from "../protocol/index.js";
+import type { BackoffOptions } from "./backoff.js";
 
 export type { HeaderList };
 
@@ -39,8 +40,8 @@ export interface TunnelClientOptions {
   WebSocket?: WebSocketConstructorLike;
   /** Longest wait for the socket to open and the gateway's SETTINGS, and for a call to get a connection. Default 10 000 ms. */
   connectTimeoutMs?: number;
-  /** Jittered exponential backoff between failed connect attempts. Defaults 100 / 5 000 ms. */
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** Jittered exponential backoff between failed connect attempts (see backoff.ts; defaults 100 ms doubling to 5 000 ms, jitter 0.5). */
+  reconnect?: BackoffOptions;
   /** Our receive window per stream, announced in SETTINGS (default 1 MiB). */
   streamWindow?: number;
   /** Our receive window per socket, announced in SETTINGS (default 8 MiB). */

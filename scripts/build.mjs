@@ -2,7 +2,7 @@
 // `npm run build`: type-check everything, compile to dist/, bundle the worker and the page
 // SDK for browsers.
 import { spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -15,6 +15,14 @@ const tsc = (project) => {
 rmSync(join(root, "dist"), { recursive: true, force: true });
 tsc("tsconfig.json"); // type-check everything, tests included
 tsc("tsconfig.build.json"); // emit the package, the demo and the benchmark
+// tsc writes files without the execute bit; the bin must keep it (npx swtunnel, or running
+// dist/server/cli.js directly, fails with "Permission denied" otherwise).
+const cli = join(root, "dist/server/cli.js");
+if (!readFileSync(cli, "utf8").startsWith("#!/usr/bin/env node\n")) {
+  console.error(`build: ${cli} does not start with "#!/usr/bin/env node"; keep the shebang on the first line of server/cli.ts`);
+  process.exit(1);
+}
+chmodSync(cli, 0o755);
 const browser = join(root, "scripts/build-browser.mjs");
 if (existsSync(browser)) {
   const { buildBrowser } = await import(pathToFileURL(browser).href);

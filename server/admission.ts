@@ -1,6 +1,7 @@
 /**
- * Admission of WebSocket upgrades: subprotocol, Origin allowlist, the authenticate hook
- * and the socket limits. Decides only; the gateway writes the HTTP answer.
+ * Admission of WebSocket upgrades (subprotocol, Origin allowlist, the authenticate hook,
+ * the socket limits) and of streams (the service allowlist). Decides only; the gateway
+ * writes the HTTP answer and the connection the RST_STREAM.
  */
 import type { IncomingMessage } from "node:http";
 import { SUBPROTOCOL } from "../protocol/index.js";
@@ -95,4 +96,20 @@ export async function admit(req: IncomingMessage, options: AdmissionOptions): Pr
     if (!ok) return { status: 403, reason: "authentication failed" };
   }
   return undefined;
+}
+
+/** The service of a `/pkg.Service/Method` path, or undefined for another shape. */
+export function serviceOf(path: string): string | undefined {
+  const m = /^\/([^/?]+)\/[^/?]+(\?.*)?$/.exec(path);
+  return m?.[1];
+}
+
+/**
+ * Checks a stream's path against the service allowlist (empty = every service). A refusal
+ * is a message for RST_STREAM FORBIDDEN; undefined admits the stream.
+ */
+export function checkService(path: string, allowServices: readonly string[]): string | undefined {
+  if (allowServices.length === 0) return undefined;
+  const service = serviceOf(path);
+  return service && allowServices.includes(service) ? undefined : `service ${service ?? path} is not allowed by this gateway`;
 }

@@ -8,82 +8,54 @@ import { readFileSync, realpathSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { createGateway, type Gateway } from "./gateway.js";
-import { OptionsError, type GatewayOptions } from "./options.js";
+import { DEFAULT_OPTIONS, OPTION_SPECS, OptionsError, type GatewayOptions, type OptionSpec } from "./options.js";
 
-type Kind = "string" | "int" | "list" | "bool";
-interface Flag {
-  name: string;
-  option: keyof GatewayOptions | "listen";
-  kind: Kind;
-  help: string;
-}
-
-const FLAGS: Flag[] = [
-  { name: "listen", option: "listen", kind: "string", help: "host:port to listen on (default 127.0.0.1:8080)" },
-  { name: "upstream", option: "upstream", kind: "string", help: "backend URL, http://host:port (h2c) or https://host:port (required)" },
-  { name: "upstream-protocol", option: "upstreamProtocol", kind: "string", help: "grpc | connect (default grpc)" },
-  { name: "upstream-ca", option: "upstreamCa", kind: "string", help: "PEM file of CAs trusted for an https upstream" },
-  { name: "upstream-insecure", option: "upstreamInsecure", kind: "bool", help: "skip TLS verification of the upstream" },
-  {
-    name: "upstream-ping-interval-ms",
-    option: "upstreamPingIntervalMs",
-    kind: "int",
-    help: "HTTP/2 PING interval to the upstream (default 30000)",
-  },
-  {
-    name: "descriptors",
-    option: "descriptors",
-    kind: "string",
-    help: "binary FileDescriptorSet file, for Connect/gRPC-Web JSON to a gRPC upstream",
-  },
-  { name: "path", option: "path", kind: "string", help: "tunnel path (default /tunnel)" },
-  { name: "allow-origin", option: "allowOrigins", kind: "list", help: "allowed Origin, repeatable (default: the gateway's own origin)" },
-  {
-    name: "allow-no-origin",
-    option: "allowNoOrigin",
-    kind: "bool",
-    help: "admit upgrades without Origin (default true; --no-allow-no-origin to refuse)",
-  },
-  { name: "allow-service", option: "allowServices", kind: "list", help: "allowed pkg.Service, repeatable (default: all)" },
-  { name: "max-sockets", option: "maxSockets", kind: "int", help: "open sockets in total (default 10000)" },
-  { name: "max-sockets-per-ip", option: "maxSocketsPerIp", kind: "int", help: "open sockets per client IP (default 100)" },
-  { name: "max-streams-per-socket", option: "maxStreamsPerSocket", kind: "int", help: "concurrent streams per socket (default 100)" },
-  { name: "max-header-block-bytes", option: "maxHeaderBlockBytes", kind: "int", help: "largest request header block (default 65536)" },
-  { name: "max-frame-payload", option: "maxFramePayload", kind: "int", help: "largest frame payload (default 65536)" },
-  { name: "max-message-bytes", option: "maxMessageBytes", kind: "int", help: "largest message either way, 0 = no limit (default 4194304)" },
-  {
-    name: "idle-timeout-ms",
-    option: "idleTimeoutMs",
-    kind: "int",
-    help: "close sockets without streams after this, 0 = never (default 300000)",
-  },
-  { name: "stream-window", option: "streamWindow", kind: "int", help: "receive window per stream (default 1048576)" },
-  { name: "connection-window", option: "connectionWindow", kind: "int", help: "receive window per socket (default 8388608)" },
-  { name: "ping-interval-ms", option: "pingIntervalMs", kind: "int", help: "tunnel PING interval, 0 = off (default 25000)" },
-  { name: "drain-timeout-ms", option: "drainTimeoutMs", kind: "int", help: "how long a drain lets streams finish (default 30000)" },
-  { name: "log-level", option: "logLevel", kind: "string", help: "fatal|error|warn|info|debug|trace|silent (default info)" },
-];
+/** The options that have a CLI flag, in --help order. */
+const FLAGS = (OPTION_SPECS as readonly OptionSpec[]).filter((s): s is OptionSpec & { flag: string } => s.flag !== undefined);
 
 /** Environment variable for a flag: SWTUNNEL_<FLAG_IN_UPPER_SNAKE>. */
 export function envName(flag: string): string {
   return `SWTUNNEL_${flag.toUpperCase().replace(/-/g, "_")}`;
 }
 
+/** `--flag VALUE` as --help shows it. */
+function flagUsage(f: OptionSpec & { flag: string }): string {
+  return f.kind === "bool" ? `--${f.flag}` : `--${f.flag} ${f.value ?? "VALUE"}`;
+}
+
+/** The default as --help shows it, or undefined for none. */
+function defaultUsage(f: OptionSpec): string | undefined {
+  if (f.defaultText !== undefined) return f.defaultText;
+  if (f.kind === "listen") return `${DEFAULT_OPTIONS.host}:${DEFAULT_OPTIONS.port}`;
+  if (f.default === undefined) return undefined;
+  return Array.isArray(f.default) ? f.default.join(",") : String(f.default);
+}
+
+/** The help text, rendered from the option table in server/options.ts. */
 export function usage(): string {
+  const width = 36;
+  const pad = (s: string) => (s.length < width - 1 ? s.padEnd(width) : `${s}\n${"".padEnd(width)}`);
+  const options = FLAGS.flatMap((f) => {
+    const shown = defaultUsage(f);
+    return [
+      `${pad(`  ${flagUsage(f)}`)}${f.doc}${f.choices ? ` (${f.choices.join(", ")})` : ""}${f.kind === "list" ? "; repeatable" : ""}`,
+      `${"".padEnd(width)}${f.required ? "required; " : shown === undefined ? "" : `default: ${shown}; `}env ${envName(f.flag)}`,
+    ];
+  });
   const lines = [
     "Usage: swtunnel gateway --upstream URL [options]",
     "",
     "Runs the swtunnel gateway: WebSocket tunnel on --listen, HTTP/2 calls to --upstream.",
-    "Every flag can also be set as an environment variable SWTUNNEL_<FLAG> (e.g. SWTUNNEL_UPSTREAM);",
-    "repeatable flags take a comma-separated list there. Flags win over the environment.",
+    "Every flag can also be set by its environment variable (repeatable flags take a",
+    "comma-separated list there); flags win over the environment.",
     "",
     "Options:",
-    ...FLAGS.map((f) => `  --${f.name}${f.kind === "bool" ? "" : " VALUE"}`.padEnd(38) + f.help),
-    `${"  -h, --help".padEnd(38)}print this help`,
-    `${"  --version".padEnd(38)}print the version`,
+    ...options,
+    `${pad("  -h, --help")}print this help`,
+    `${pad("  --version")}print the version`,
     "",
     "Endpoints: /tunnel (WebSocket, subprotocol swtunnel.v1), /healthz, /readyz, /metrics.",
-    "SIGTERM/SIGINT drain the gateway, then exit 0.",
+    "SIGTERM/SIGINT drain the gateway, then exit 0. Exit codes: 1 cannot start, 2 usage error.",
   ];
   return lines.join("\n");
 }
@@ -103,7 +75,7 @@ export function parseCli(
     version: { type: "boolean" },
   };
   for (const f of FLAGS) {
-    spec[f.name] = { type: f.kind === "bool" ? "boolean" : "string", multiple: f.kind === "list" };
+    spec[f.flag] = { type: f.kind === "bool" ? "boolean" : "string", multiple: f.kind === "list" };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -123,62 +95,59 @@ export function parseCli(
   }
   const options: Record<string, unknown> = {};
   for (const f of FLAGS) {
-    let raw: unknown = values[f.name];
-    const fromEnv = env[envName(f.name)];
+    let raw: unknown = values[f.flag];
+    const fromEnv = env[envName(f.flag)];
     if (raw === undefined && fromEnv !== undefined && fromEnv !== "") {
-      raw =
-        f.kind === "list"
-          ? fromEnv
-              .split(",")
-              .map((s) => s.trim())
-              .filter(Boolean)
-          : f.kind === "bool"
-            ? parseBool(f, fromEnv)
-            : fromEnv;
+      raw = f.kind === "list" ? [fromEnv] : f.kind === "bool" ? parseBool(f.flag, fromEnv) : fromEnv;
     }
     if (raw === undefined) continue;
-    const where = values[f.name] !== undefined ? `--${f.name}` : envName(f.name);
-    switch (f.kind) {
-      case "int": {
-        const s = String(raw);
-        if (!/^\d+$/.test(s)) throw new UsageError(`${where} must be a non-negative integer, got ${JSON.stringify(s)}`);
-        options[f.option] = Number(s);
-        break;
-      }
-      case "list":
-        options[f.option] = (raw as string[])
-          .flatMap((s) => s.split(","))
-          .map((s) => s.trim())
-          .filter(Boolean);
-        break;
-      default:
-        options[f.option] = raw;
-    }
-  }
-  if (options.listen !== undefined) {
-    const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(String(options.listen));
-    if (!m) throw new UsageError(`--listen must be host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got ${JSON.stringify(options.listen)}`);
-    options.host = m[1] ?? (m[2] || "0.0.0.0");
-    options.port = Number(m[3]);
-    delete options.listen;
+    const where = values[f.flag] !== undefined ? `--${f.flag}` : envName(f.flag);
+    Object.assign(options, readValue(f, where, raw));
   }
   if (options.upstream === undefined) throw new UsageError(`--upstream is required (or ${envName("upstream")})`);
-  for (const key of ["descriptors", "upstreamCa"] as const) {
-    if (options[key] === undefined) continue;
-    try {
-      const bytes = readFileSync(String(options[key]));
-      options[key] = key === "descriptors" ? new Uint8Array(bytes) : bytes;
-    } catch (err) {
-      throw new UsageError(`cannot read ${key === "descriptors" ? "--descriptors" : "--upstream-ca"} file: ${(err as Error).message}`);
-    }
-  }
   return { command: "gateway", options: options as unknown as GatewayOptions };
 }
 
-function parseBool(f: Flag, s: string): boolean {
+/** One flag's value as the options it sets. */
+function readValue(f: OptionSpec & { flag: string }, where: string, raw: unknown): Record<string, unknown> {
+  switch (f.kind) {
+    case "int": {
+      const s = String(raw);
+      if (!/^\d+$/.test(s)) throw new UsageError(`${where} must be a non-negative integer, got ${JSON.stringify(s)}`);
+      return { [f.key]: Number(s) };
+    }
+    case "number": {
+      const s = String(raw);
+      if (!/^(\d+(\.\d*)?|\.\d+)$/.test(s)) throw new UsageError(`${where} must be a number such as 0.05, got ${JSON.stringify(s)}`);
+      return { [f.key]: Number(s) };
+    }
+    case "list":
+      return {
+        [f.key]: (raw as string[])
+          .flatMap((s) => s.split(","))
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
+    case "file":
+      try {
+        return { [f.key]: readFileSync(String(raw)) };
+      } catch (err) {
+        throw new UsageError(`cannot read ${where} file: ${(err as Error).message}`);
+      }
+    case "listen": {
+      const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(String(raw));
+      if (!m) throw new UsageError(`${where} must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got ${JSON.stringify(raw)}`);
+      return { host: m[1] ?? (m[2] || "0.0.0.0"), port: Number(m[3]) };
+    }
+    default:
+      return { [f.key]: raw };
+  }
+}
+
+function parseBool(flag: string, s: string): boolean {
   if (/^(1|true|yes|on)$/i.test(s)) return true;
   if (/^(0|false|no|off)$/i.test(s)) return false;
-  throw new UsageError(`${envName(f.name)} must be true or false, got ${JSON.stringify(s)}`);
+  throw new UsageError(`${envName(flag)} must be true or false, got ${JSON.stringify(s)}`);
 }
 
 /** The package version, from the nearest swtunnel package.json above this file (source or dist). */

@@ -20,6 +20,7 @@ import {
   type Frame,
   type Settings,
 } from "../protocol/index.js";
+import { checkService } from "./admission.js";
 import type { GatewayContext } from "./context.js";
 import { TunnelStream, type StreamHost } from "./stream.js";
 
@@ -30,12 +31,6 @@ function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;
-}
-
-/** The service of a `/pkg.Service/Method` path, or undefined for another shape. */
-export function serviceOf(path: string): string | undefined {
-  const m = /^\/([^/?]+)\/[^/?]+(\?.*)?$/.exec(path);
-  return m?.[1];
 }
 
 export class TunnelConnection implements StreamHost {
@@ -315,12 +310,8 @@ export class TunnelConnection implements StreamHost {
     if (this.streams.size >= o.maxStreamsPerSocket) {
       return this.refuse(id, ErrorCode.REFUSED_STREAM, `more than ${o.maxStreamsPerSocket} concurrent streams; wait for one to end`);
     }
-    if (o.allowServices.length > 0) {
-      const service = serviceOf(frame.path);
-      if (!service || !o.allowServices.includes(service)) {
-        return this.refuse(id, ErrorCode.FORBIDDEN, `service ${service ?? frame.path} is not allowed by this gateway`);
-      }
-    }
+    const forbidden = checkService(frame.path, o.allowServices);
+    if (forbidden) return this.refuse(id, ErrorCode.FORBIDDEN, forbidden);
     const stream = new TunnelStream(this, frame);
     this.streams.set(id, stream);
     this.streamsTotal++;

@@ -3,7 +3,16 @@
  * @module
  */
 export { createGateway, type Gateway, type GatewayStats } from "./gateway.js";
-export { DEFAULT_OPTIONS, OptionsError, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
+export {
+  DEFAULT_OPTIONS,
+  OPTION_SPECS,
+  OptionsError,
+  resolveOptions,
+  type GatewayOptions,
+  type OptionKind,
+  type OptionSpec,
+  type ResolvedOptions,
+} from "./options.js";
 export {
   UpstreamError,
   type ProtocolAdapter,

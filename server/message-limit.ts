@@ -5,13 +5,7 @@
  * are checked as a whole.
  */
 
-/** True when a body of this content type is a sequence of 5-byte-prefixed envelopes. */
-export function isEnveloped(contentType: string): boolean {
-  const t = contentType.split(";")[0]!.trim().toLowerCase();
-  if (t === "application/grpc" || t.startsWith("application/grpc+")) return true;
-  if (t === "application/grpc-web" || t.startsWith("application/grpc-web+")) return true;
-  return t.startsWith("application/connect+");
-}
+export { isEnveloped } from "./content-type.js";
 
 export class MessageLimit {
   /** Bytes still to skip of the current message payload. */
@@ -23,7 +17,7 @@ export class MessageLimit {
 
   /**
    * @param limit largest message in bytes (0 = unlimited).
-   * @param enveloped see {@link isEnveloped}.
+   * @param enveloped see `isEnveloped` in content-type.ts.
    */
   constructor(
     private readonly limit: number,

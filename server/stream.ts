@@ -25,6 +25,7 @@ import { CallObserver } from "./call-observer.js";
 import type { GatewayContext } from "./context.js";
 import type { ProxyRequest, ProxyResponse } from "./exchange.js";
 import { EMPTY_BODY, bodyOf } from "./body.js";
+import { isGrpc } from "./content-type.js";
 import { asUpstreamError, grpcErrorHeaders, resetCodeFor } from "./errors.js";
 import { MessageLimit, isEnveloped } from "./message-limit.js";
 
@@ -180,7 +181,7 @@ export class TunnelStream {
       } catch (err) {
         if (this.finished) return;
         const e = asUpstreamError(err);
-        const grpc = (header(this.head.headers, "content-type") ?? "").startsWith("application/grpc");
+        const grpc = isGrpc(header(this.head.headers, "content-type"));
         if (!grpc || adapter.name !== "grpc") {
           this.reset(resetCodeFor(e), e.message);
           return;

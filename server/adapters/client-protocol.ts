@@ -3,8 +3,9 @@
  * answered in that protocol (a gRPC status, a Connect error JSON or end-stream).
  */
 import type { ConnectError } from "@connectrpc/connect";
+import { EMPTY_BODY } from "../body.js";
+import { isConnectStream, isGrpc, isGrpcWeb } from "../content-type.js";
 import type { ProxyRequest, ProxyResponse } from "../exchange.js";
-import { bodyOf } from "./body.js";
 import { connectStreamError, connectUnaryError } from "./connect-errors.js";
 import { isConnectGet } from "./connect-get.js";
 import { grpcStatusFields } from "./grpc-status.js";
@@ -18,9 +19,9 @@ export function clientProtocol(request: ProxyRequest): ClientProtocol | undefine
   const type = contentType(request.headers);
   if (request.method === "GET") return isConnectGet(request.method, request.path) ? "connect-unary" : undefined;
   if (request.method !== "POST") return undefined;
-  if (type === "application/grpc" || type.startsWith("application/grpc+")) return "grpc";
-  if (type.startsWith("application/grpc-web")) return "grpc-web";
-  if (type.startsWith("application/connect+")) return "connect-stream";
+  if (isGrpc(type)) return "grpc";
+  if (isGrpcWeb(type)) return "grpc-web";
+  if (isConnectStream(type)) return "connect-stream";
   // Connect unary: any `application/<codec>` other than the streaming families above.
   if (/^application\/[a-z0-9._+-]+$/.test(type)) return "connect-unary";
   return undefined;
@@ -31,7 +32,7 @@ export function errorResponse(request: ProxyRequest, error: ConnectError): Proxy
   const type = getHeader(request.headers, "content-type") ?? "";
   switch (clientProtocol(request)) {
     case "grpc":
-      return { status: 200, headers: [["content-type", type], ...grpcStatusFields(error)], body: bodyOf(), trailers: () => [] };
+      return { status: 200, headers: [["content-type", type], ...grpcStatusFields(error)], body: EMPTY_BODY, trailers: () => [] };
     case "grpc-web":
       return trailersOnly(type, error);
     case "connect-stream":

@@ -1,10 +1,9 @@
 /** Connect error answers: the unary error JSON and the streaming end-stream message. */
 import type { ConnectError } from "@connectrpc/connect";
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, endStreamFlag, endStreamToJson, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { HeaderList } from "../../protocol/index.js";
+import { bodyOf } from "../body.js";
 import type { ProxyResponse } from "../exchange.js";
-import { bodyOf } from "./body.js";
+import { codeToHttpStatus, encodeEnvelope, endStreamFlag, endStreamToJson, errorToJsonBytes } from "./connect-internals.js";
 import { toFetchHeaders } from "./headers.js";
 
 const encoder = new TextEncoder();

@@ -8,13 +8,12 @@ import type { ConnectError } from "@connectrpc/connect";
 import type { HeaderList } from "../../protocol/index.js";
 import type { ProtocolAdapter, ProxyRequest, ProxyResponse, Upstream } from "../exchange.js";
 import { connectStreamError, endStreamMessage } from "./connect-errors.js";
+import { parseConnectContentType } from "./connect-internals.js";
 import type { AdapterContext } from "./context.js";
 import { classifyGrpcHead, FirstError, metadataOf, statusError } from "./grpc-status.js";
 import { contentType, getHeader, grpcProtocolHeaders, withoutHeaders } from "./headers.js";
 import { jsonMethod, mapMessages } from "./messages.js";
 import { connectTimeoutToGrpc } from "./timeout.js";
-
-const TYPE = /^application\/connect\+(proto|json)$/;
 
 /** Connect request headers the gRPC side has no use for (or gets in gRPC form). */
 export const connectRequestHeaders: readonly string[] = [
@@ -34,7 +33,9 @@ export function createConnectStreamAdapter(ctx: AdapterContext): ProtocolAdapter
   return {
     name: "connect-stream",
     matches(request, upstreamProtocol) {
-      return upstreamProtocol === "grpc" && request.method === "POST" && TYPE.test(contentType(request.headers));
+      return (
+        upstreamProtocol === "grpc" && request.method === "POST" && parseConnectContentType(contentType(request.headers))?.stream === true
+      );
     },
     handle(request, upstream) {
       return handle(ctx, request, upstream);

@@ -6,12 +6,12 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { compressedFlag, encodeEnvelope, transformSplitEnvelope } from "@connectrpc/connect/protocol";
 import type { HeaderList } from "../../protocol/index.js";
+import { bodyOf } from "../body.js";
 import type { ProtocolAdapter, ProxyRequest, ProxyResponse, Upstream } from "../exchange.js";
-import { bodyOf, readBody } from "./body.js";
 import { decompress, isIdentity } from "./compression.js";
 import { connectUnaryError } from "./connect-errors.js";
+import { compressedFlag, encodeEnvelope, parseConnectContentType, readAllBytes, transformSplitEnvelope } from "./connect-internals.js";
 import { isConnectGet, parseConnectGet } from "./connect-get.js";
 import { connectRequestHeaders } from "./connect-stream.js";
 import type { AdapterContext } from "./context.js";
@@ -20,15 +20,13 @@ import { contentType, getHeader, grpcProtocolHeaders, withoutHeaders } from "./h
 import { envelopePayload, jsonMethod } from "./messages.js";
 import { connectTimeoutToGrpc } from "./timeout.js";
 
-const TYPE = /^application\/(proto|json)$/;
-
 /** The Connect unary adapter (POST and GET) for a pure gRPC upstream. */
 export function createConnectUnaryAdapter(ctx: AdapterContext): ProtocolAdapter {
   return {
     name: "connect-unary",
     matches(request, upstreamProtocol) {
       if (upstreamProtocol !== "grpc") return false;
-      if (request.method === "POST") return TYPE.test(contentType(request.headers));
+      if (request.method === "POST") return parseConnectContentType(contentType(request.headers))?.stream === false;
       return isConnectGet(request.method, request.path) && /[?&]encoding=(proto|json)(&|$)/.test(request.path);
     },
     handle(request, upstream) {
@@ -53,7 +51,7 @@ async function readCall(request: ProxyRequest, maxBytes: number): Promise<UnaryC
   return {
     path: request.path,
     codec: contentType(request.headers).slice("application/".length),
-    message: await readBody(request.body, maxBytes),
+    message: await readUnaryBody(request.body, maxBytes),
     encoding: getHeader(request.headers, "content-encoding"),
   };
 }
@@ -142,4 +140,15 @@ async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upst
 /** gRPC trailers as Connect unary `trailer-<name>` headers. */
 function trailerHeaders(trailers: HeaderList): HeaderList {
   return trailers.map(([n, v]) => [`trailer-${n}`, v]);
+}
+
+/** A unary body read whole; past `maxBytes` (the message limit) it is `resource_exhausted`. */
+async function readUnaryBody(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await readAllBytes(body, maxBytes);
+  } catch (e) {
+    const error = ConnectError.from(e);
+    if (error.code !== Code.ResourceExhausted) throw error;
+    throw new ConnectError(`message is larger than the gateway's limit of ${maxBytes} bytes (--max-message-bytes)`, Code.ResourceExhausted);
+  }
 }

@@ -4,10 +4,10 @@
  * its client's protocol.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeFromString } from "@connectrpc/connect/protocol-connect";
-import { codeFromHttpStatus, findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { HeaderList } from "../../protocol/index.js";
+import { isGrpc } from "../content-type.js";
 import { UpstreamError, type ProxyResponse } from "../exchange.js";
+import { codeFromHttpStatus, codeFromString, findTrailerError, setTrailerStatus } from "./connect-internals.js";
 import { contentType, fromFetchHeaders, getHeader, grpcStatusHeaders, toFetchHeaders, withoutHeaders } from "./headers.js";
 
 /** How a gRPC upstream's response head reads. */
@@ -35,7 +35,7 @@ export function classifyGrpcHead(res: ProxyResponse): GrpcHead {
     return { kind: "trailers-only", error: statusError(res.headers) };
   }
   const type = contentType(res.headers);
-  if (type !== "application/grpc" && !type.startsWith("application/grpc+")) {
+  if (!isGrpc(type)) {
     return {
       kind: "http-error",
       error: new ConnectError(`upstream answered content-type "${type}", not gRPC; is it a gRPC server?`, Code.Unknown),

@@ -6,24 +6,20 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
-import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import type { HeaderList } from "../../protocol/index.js";
+import { EMPTY_BODY } from "../body.js";
 import type { ProtocolAdapter, ProxyRequest, ProxyResponse, Upstream } from "../exchange.js";
 import { decodeBase64Stream, encodeBase64Stream } from "./base64.js";
-import { bodyOf } from "./body.js";
+import { encodeEnvelope, parseGrpcWebContentType, trailerFlag, trailerSerialize } from "./connect-internals.js";
 import type { AdapterContext } from "./context.js";
 import { classifyGrpcHead, FirstError, grpcStatusFields, statusError } from "./grpc-status.js";
 import { contentType, getHeader, toFetchHeaders, withHeader, withoutHeaders } from "./headers.js";
 import { jsonMethod, mapMessages } from "./messages.js";
 
-const TYPE = /^application\/grpc-web(-text)?(?:\+([a-z0-9._-]+))?$/;
-
-/** The gRPC-Web flavour of a content type, or undefined when it is not gRPC-Web. */
-export function parseGrpcWebType(type: string): { text: boolean; codec: string } | undefined {
-  const m = TYPE.exec(type);
-  if (!m) return undefined;
-  return { text: m[1] !== undefined, codec: m[2] ?? "proto" };
+/** The gRPC-Web flavour of a content type this adapter translates (proto or json), else undefined. */
+export function parseGrpcWebType(type: string): { text: boolean; codec: "proto" | "json" } | undefined {
+  const parsed = parseGrpcWebContentType(type);
+  return parsed && { text: parsed.text, codec: parsed.binary ? "proto" : "json" };
 }
 
 /** The gRPC-Web adapter for a pure gRPC upstream. */
@@ -31,13 +27,7 @@ export function createGrpcWebAdapter(ctx: AdapterContext): ProtocolAdapter {
   return {
     name: "grpc-web",
     matches(request, upstreamProtocol) {
-      const flavour = parseGrpcWebType(contentType(request.headers));
-      return (
-        upstreamProtocol === "grpc" &&
-        request.method === "POST" &&
-        flavour !== undefined &&
-        (flavour.codec === "proto" || flavour.codec === "json")
-      );
+      return upstreamProtocol === "grpc" && request.method === "POST" && parseGrpcWebType(contentType(request.headers)) !== undefined;
     },
     handle(request, upstream) {
       return handle(ctx, request, upstream);
@@ -85,7 +75,7 @@ async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upst
   let headers = withHeader(withoutHeaders(res.headers, ["content-length"]), "content-type", clientType);
   if (method) headers = withoutHeaders(headers, ["grpc-encoding"]);
   if (head.kind === "trailers-only") {
-    return { status: 200, headers, body: bodyOf(), trailers: () => [] };
+    return { status: 200, headers, body: EMPTY_BODY, trailers: () => [] };
   }
   let messages = res.body;
   if (method) {
@@ -134,7 +124,7 @@ export function trailersOnly(clientType: string, error: ConnectError | undefined
   return {
     status: 200,
     headers: [["content-type", clientType], ...grpcStatusFields(error)],
-    body: bodyOf(),
+    body: EMPTY_BODY,
     trailers: () => [],
   };
 }

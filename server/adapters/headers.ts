@@ -1,5 +1,6 @@
 /** Small header-list helpers the adapters share. */
 import type { HeaderList } from "../../protocol/index.js";
+import { mediaType } from "../content-type.js";
 
 /** The first value of `name`, or undefined. */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
@@ -9,7 +10,7 @@ export function getHeader(headers: HeaderList, name: string): string | undefined
 
 /** The request's media type, lowercased, without parameters ("" when absent). */
 export function contentType(headers: HeaderList): string {
-  return (getHeader(headers, "content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  return mediaType(getHeader(headers, "content-type"));
 }
 
 /** A copy of `headers` without the named entries. */

@@ -1,8 +1,8 @@
 /** Per-message work on enveloped streams, for JSON transcoding. */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { compressedFlag, encodeEnvelope, transformSplitEnvelope } from "@connectrpc/connect/protocol";
 import { decompress, isIdentity } from "./compression.js";
+import { compressedFlag, encodeEnvelope, transformSplitEnvelope } from "./connect-internals.js";
 import type { Transcoder } from "./transcode.js";
 
 /** What a client sees when it sends JSON and the gateway has no descriptors. */

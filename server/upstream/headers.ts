@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { isValidHeaderName, isValidHeaderValue, type HeaderList } from "../../protocol/index.js";
+import { isGrpc } from "../content-type.js";
 
 /** Connection-specific headers that HTTP/2 forbids (RFC 9113 8.2.2), plus `host`. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "http2-settings"]);
@@ -30,7 +31,7 @@ export function toHttp2RequestHeaders(method: string, path: string, headers: Hea
     if (!isValidHeaderValue(value)) throw new HeaderError(`header ${name} has a value with NUL, CR or LF`);
     if (isHopByHop(name, value)) continue;
     if (name === "te") te = true;
-    if (name === "content-type" && value.startsWith("application/grpc") && !value.startsWith("application/grpc-web")) grpc = true;
+    if (name === "content-type" && isGrpc(value)) grpc = true;
     const prev = out[name];
     if (prev === undefined) out[name] = value;
     else if (Array.isArray(prev)) prev.push(value);

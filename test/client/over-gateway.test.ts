@@ -5,7 +5,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import { startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 import { BidiRequestSchema, ClientStreamRequestSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
@@ -115,22 +115,14 @@ describe("streams only gRPC over HTTP/2 can carry", () => {
     const ac = new AbortController();
     const p = client.unary({ id, text: "x", delayMs: 10_000 }, { signal: ac.signal });
     // Wait until the backend saw the call.
-    for (;;) {
-      const seen = await client.inspect({ id });
-      if (seen.seen) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await expect.poll(async () => (await client.inspect({ id })).seen, { timeout: 10_000, interval: 10 }).toBe(true);
     ac.abort();
     const err = await p.then(
       () => undefined,
       (e: unknown) => ConnectError.from(e),
     );
     expect(err?.code).toBe(Code.Canceled);
-    for (;;) {
-      const seen = await client.inspect({ id });
-      if (seen.cancelled) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await expect.poll(async () => (await client.inspect({ id })).cancelled, { timeout: 10_000, interval: 10 }).toBe(true);
   });
 
   it("200 concurrent calls share one socket", async () => {
@@ -164,17 +156,20 @@ describe("gateway restart", () => {
       expect(Object.getPrototypeOf(err)).toBe(ConnectError.prototype);
       expect((err as ConnectError).code).toBe(Code.Unavailable);
       gw = await createGateway({ upstream: own.url, port, logLevel: "silent" });
-      let text: string | undefined;
-      for (let i = 0; i < 50 && text === undefined; i++) {
-        text = await client.unary({ text: "back" }).then(
-          (r) => r.text,
-          async (e: unknown) => {
-            expect(ConnectError.from(e).code).toBe(Code.Unavailable);
-            await new Promise((r) => setTimeout(r, 20));
-            return undefined;
-          },
-        );
-      }
+      // Calls fail with unavailable until the client reaches the new gateway.
+      const codes = new Set<Code>();
+      const text = await vi.waitFor(
+        () =>
+          client.unary({ text: "back" }).then(
+            (r) => r.text,
+            (e: unknown) => {
+              codes.add(ConnectError.from(e).code);
+              throw e;
+            },
+          ),
+        { timeout: 5_000, interval: 20 },
+      );
+      expect([...codes].filter((c) => c !== Code.Unavailable)).toEqual([]);
       expect(text).toBe("back");
       expect(t.stats().reconnects).toBeGreaterThanOrEqual(1);
     } finally {

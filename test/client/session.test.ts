@@ -3,11 +3,11 @@
  * server speaking the real codec.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import { ErrorCode, type Frame } from "../../protocol/index.js";
 import { createTunnelClient, type TunnelClientOptions } from "../../client/index.js";
-import { MAX_REPLAY_BYTES } from "../../client/body-source.js";
+import { MAX_REPLAY_BYTES } from "../../client/replay.js";
 import { concat, pattern, readAll, startDouble, type DoubleOptions, type DoubleStream } from "./gateway-double.js";
 
 const cleanups: Array<() => unknown> = [];
@@ -153,38 +153,6 @@ describe("flow control", () => {
     );
     expect(Math.max(...data)).toBeLessThanOrEqual(16 << 10);
     expect(data.reduce((a, b) => a + b, 0)).toBe(1_000_000);
-  });
-
-  it("pulls an AsyncIterable request body only when there is window", async () => {
-    let pulls = 0;
-    let stream!: DoubleStream;
-    const { client } = await setup({
-      autoCredit: false,
-      settings: { initialStreamWindow: 32 << 10 },
-      onStream: (s) => {
-        stream = s;
-        s.respond(200);
-      },
-    });
-    async function* body() {
-      for (let i = 0; i < 100; i++) {
-        pulls++;
-        yield pattern(8 << 10, i);
-      }
-    }
-    const res = await client.request({ method: "POST", path: "/stream", headers: [], body: body() });
-    await stream.until(() => stream.received >= 32 << 10);
-    // Let the pump run as far as it would go.
-    await new Promise((r) => setTimeout(r, 50));
-    expect(stream.received).toBe(32 << 10);
-    // 4 chunks fill the window; the pump may not pull a fifth before credit arrives.
-    expect(pulls).toBe(4);
-    stream.grant(100 * (8 << 10));
-    await stream.requestEnd();
-    expect(stream.received).toBe(100 * (8 << 10));
-    expect(stream.overrun).toBe(0);
-    stream.trailers([]);
-    await readAll(res.body);
   });
 
   it("a slow consumer makes the gateway stop; reading grants credit again", async () => {
@@ -344,11 +312,16 @@ describe("ping", () => {
 
 describe("GOAWAY", () => {
   it("retries the streams the gateway did not accept on a new socket with no failures", async () => {
+    const accepted: DoubleStream[] = [];
     const { gw, client } = await setup({
       onStream: (s, conn) => {
         if (conn === conn.server.connections[0]) {
-          if (s.id === 10) conn.goaway(5, ErrorCode.NO_ERROR, "draining");
-          if (s.id <= 5) void s.requestEnd().then(() => setTimeout(() => echo(s), 30));
+          // Streams 1-5 answer only once the GOAWAY is out, so the old socket drains with calls open.
+          if (s.id <= 5) accepted.push(s);
+          if (s.id === 10) {
+            conn.goaway(5, ErrorCode.NO_ERROR, "draining");
+            for (const a of accepted) echo(a);
+          }
           return;
         }
         echo(s);
@@ -464,17 +437,20 @@ describe("socket loss and reconnect", () => {
     }
     const gw2 = await startDouble({ onStream: echo, port });
     cleanups.push(() => gw2.close());
-    let ok = false;
-    for (let i = 0; i < 50 && !ok; i++) {
-      try {
-        await readAll((await client.request({ method: "POST", path: "/2", headers: [] })).body);
-        ok = true;
-      } catch (e) {
-        expect(ConnectError.from(e).code).toBe(Code.Unavailable);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    expect(ok).toBe(true);
+    // Calls fail with unavailable until the client's backoff lets it reach the new gateway.
+    const codes = new Set<Code>();
+    await vi.waitFor(
+      async () => {
+        try {
+          await readAll((await client.request({ method: "POST", path: "/2", headers: [] })).body);
+        } catch (e) {
+          codes.add(ConnectError.from(e).code);
+          throw e;
+        }
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+    expect([...codes].filter((c) => c !== Code.Unavailable)).toEqual([]);
     expect(gw2.connections.length).toBeGreaterThanOrEqual(1);
     expect(client.stats().reconnects).toBeGreaterThanOrEqual(1);
     expect(statuses[0]).toBe("connected");
@@ -491,12 +467,6 @@ describe("socket loss and reconnect", () => {
     const err = await expectConnectError(client.request({ method: "POST", path: "/x", headers: [] }), Code.Unavailable);
     // Never reached a gateway: safe to replay elsewhere.
     expect(err.rawMessage).toMatch(/^tunnel gateway unreachable: could not connect/);
-  });
-
-  it("a gateway that never sends SETTINGS fails calls after connectTimeoutMs", async () => {
-    const { client } = await setup({ settingsDelayMs: 60_000 }, { connectTimeoutMs: 200 });
-    const err = await expectConnectError(client.request({ method: "POST", path: "/x", headers: [] }), Code.Unavailable);
-    expect(err.rawMessage).toMatch(/200 ms/);
   });
 });
 
@@ -552,7 +522,7 @@ describe("more session rules", () => {
       onStream: (s, conn) => {
         s.respond(200);
         conn.goaway(s.id, ErrorCode.ENHANCE_YOUR_CALM, "too many streams");
-        setTimeout(() => conn.ws.close(), 10);
+        conn.ws.close();
       },
     });
     const res = await client.request({ method: "POST", path: "/x", headers: [] });
@@ -566,14 +536,6 @@ describe("more session rules", () => {
     expect(err.rawMessage).toMatch(/version 2.*version 1/);
     const goaway = await gw.connections[0]!.frame((f) => f.kind === "goaway");
     expect(goaway).toMatchObject({ code: ErrorCode.UNSUPPORTED_VERSION });
-  });
-
-  it("declares the socket dead when a gateway that announced pings stays silent", async () => {
-    const { gw, client } = await setup({ settings: { pingIntervalMs: 100 }, onStream: (s) => s.respond(200) });
-    const res = await client.request({ method: "POST", path: "/x", headers: [] });
-    const err = await expectConnectError(readAll(res.body), Code.Unavailable);
-    expect(err.rawMessage).toMatch(/no frame from the gateway/);
-    await gw.connections[0]!.until(() => gw.connections[0]!.closed);
   });
 
   it("returns socket window credit for DATA that arrives after a stream was cancelled", async () => {
@@ -615,7 +577,7 @@ describe("close", () => {
   });
 });
 
-/** Waits until `cond` holds, polling on timers (for state changed by socket events). */
+/** Waits until `cond` holds (state changed by socket events). */
 async function vitestUntil(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+  await vi.waitFor(() => expect(cond()).toBe(true), { timeout: 10_000, interval: 5 });
 }

@@ -16,6 +16,9 @@ import type { TunnelClientLike } from "../../sw/types.js";
 
 const cancelled = new Set<string>();
 
+/** Resolves after every microtask queued so far ran (the next event-loop turn; not a timed wait). */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
 function routerClient(): TunnelClientLike {
   const router = createConnectRouter();
   router.service(TestService, {
@@ -317,12 +320,12 @@ describe("port protocol", () => {
     await gate.take(60);
     let second = false;
     const p = gate.take(60).then(() => (second = true));
-    await new Promise((r) => setTimeout(r, 10));
+    // The gate is promise-only: once this turn's microtasks ran, anything it would do is done.
+    await nextTurn();
     expect(second).toBe(false);
     gate.grant(20);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(second).toBe(true);
     await p;
+    expect(second).toBe(true);
     expect(gate.available).toBe(0);
     gate.fail(new Error("done"));
     await expect(gate.take(1)).rejects.toThrow("done");

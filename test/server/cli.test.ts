@@ -4,8 +4,9 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { envName, main, parseCli } from "../../server/cli.js";
-import type { Gateway } from "../../server/index.js";
+import { envName, main, parseCli, usage } from "../../server/cli.js";
+import { DEFAULT_OPTIONS, type Gateway, type GatewayOptions } from "../../server/index.js";
+import { OPTION_SPECS, type OptionSpec } from "../../server/options.js";
 import { startH2Backend, type H2Backend } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -69,6 +70,43 @@ describe("CLI parsing", () => {
       allowNoOrigin: false,
     });
     expect(envName("max-sockets-per-ip")).toBe("SWTUNNEL_MAX_SOCKETS_PER_IP");
+  });
+
+  it("--help shows every flag of the option table with its placeholder, env var and default from DEFAULT_OPTIONS", () => {
+    const help = usage();
+    const specs = OPTION_SPECS as readonly OptionSpec[];
+    for (const spec of specs) {
+      if (spec.flag === undefined) continue;
+      const at = help.indexOf(`  --${spec.flag}${spec.kind === "bool" ? "" : ` ${spec.value}`}`);
+      expect(at, `--${spec.flag} in --help`).toBeGreaterThanOrEqual(0);
+      const entry = help.slice(at, help.indexOf("\n  --", at + 1));
+      expect(entry).toContain(spec.doc);
+      expect(entry).toContain(`env ${envName(spec.flag)}`);
+      const value = (DEFAULT_OPTIONS as Record<string, unknown>)[spec.key];
+      if (spec.kind === "listen") expect(entry).toContain(`default: ${DEFAULT_OPTIONS.host}:${DEFAULT_OPTIONS.port};`);
+      else if (spec.defaultText !== undefined) expect(entry).toContain(`default: ${spec.defaultText};`);
+      else if (value !== undefined) expect(entry).toContain(`default: ${String(value)};`);
+    }
+    expect(help).toContain("--listen HOST:PORT");
+    expect(help).toContain("default: 4194304; env SWTUNNEL_MAX_MESSAGE_BYTES");
+    // Every option with a default is in the table (DEFAULT_OPTIONS is built from it).
+    expect(Object.keys(DEFAULT_OPTIONS).sort()).toEqual(
+      specs
+        .filter((s) => "default" in s)
+        .map((s) => s.key)
+        .sort(),
+    );
+  });
+
+  it("every int flag and its env var set the option the table names", () => {
+    for (const spec of OPTION_SPECS as readonly OptionSpec[]) {
+      if (spec.flag === undefined || spec.kind !== "int") continue;
+      const value = String(spec.min ?? 0);
+      const byFlag = parseCli(["gateway", "--upstream", "http://127.0.0.1:1", `--${spec.flag}`, value], {}).options!;
+      expect(byFlag[spec.key as keyof GatewayOptions], `--${spec.flag}`).toBe(Number(value));
+      const byEnv = parseCli(["gateway"], { SWTUNNEL_UPSTREAM: "http://127.0.0.1:1", [envName(spec.flag)]: value }).options!;
+      expect(byEnv[spec.key as keyof GatewayOptions], envName(spec.flag)).toBe(Number(value));
+    }
   });
 
   it("--help and --version exit 0; bad flags and values exit 2 with a pointer to --help", async () => {

@@ -2,8 +2,10 @@
  * Test helpers for the gateway: a raw-frame tunnel client over a real `ws` socket, a small
  * real node:http2 backend with controllable behaviour, and gRPC envelope helpers.
  */
+import diagnostics from "node:diagnostics_channel";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
+import { vi } from "vitest";
 import { WebSocket } from "ws";
 import {
   PROTOCOL_VERSION,
@@ -279,11 +281,23 @@ export async function startH2Backend(port = 0): Promise<H2Backend> {
   return backend;
 }
 
-/** Waits until `check` is true, polling (for state that has no event). */
+/** Waits until `check` is true (vi.waitFor polling, for state that has no event); `what` names it on timeout. */
 export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: 10 },
+  );
+}
+
+/**
+ * The HTTP/2 client streams this process opens from now on (the gateway's upstream calls),
+ * seen through node:http2's diagnostics channel; `stop()` unsubscribes.
+ */
+export function watchClientStreams(): { streams: http2.ClientHttp2Stream[]; stop(): void } {
+  const streams: http2.ClientHttp2Stream[] = [];
+  const onCreated = (message: unknown) => streams.push((message as { stream: http2.ClientHttp2Stream }).stream);
+  diagnostics.subscribe("http2.client.stream.created", onCreated);
+  return { streams, stop: () => diagnostics.unsubscribe("http2.client.stream.created", onCreated) };
 }

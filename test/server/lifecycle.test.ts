@@ -3,7 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { ErrorCode } from "../../protocol/index.js";
 import { createGateway, type Gateway } from "../../server/index.js";
-import { RawClient, envelope, grpcCall, grpcHeaders, header, startH2Backend, until, unenvelope, type H2Backend } from "./helpers.js";
+import {
+  RawClient,
+  envelope,
+  grpcCall,
+  grpcHeaders,
+  header,
+  startH2Backend,
+  until,
+  unenvelope,
+  watchClientStreams,
+  type H2Backend,
+} from "./helpers.js";
 
 const silent = pino({ level: "silent" });
 let backend: H2Backend;
@@ -106,6 +117,7 @@ describe("slow reader", () => {
     const c = await RawClient.connect(gw.tunnelUrl, { settings: { initialStreamWindow: window, initialConnectionWindow: window } });
     backend.floodWritten = 0;
     const cancelledBefore = backend.cancelled;
+    const upstream = watchClientStreams();
     c.send(grpcHeaders(1, "/test.Raw/Flood", true, [["x-flood-bytes", String(100 << 20)]]));
     // The gateway sends exactly the granted window, then stops.
     let received = 0;
@@ -114,14 +126,12 @@ describe("slow reader", () => {
       if (f.kind === "data") received += f.data.length;
     }
     expect(received).toBe(window);
-    // Wait until the backend is stalled by HTTP/2 flow control (its counter stops moving).
-    let last = -1;
-    let still = 0;
-    while (still < 5) {
-      await new Promise((r) => setTimeout(r, 100));
-      still = backend.floodWritten === last ? still + 1 : 0;
-      last = backend.floodWritten;
-    }
+    // Wait until HTTP/2 flow control stops the backend: the gateway's upstream stream grants it no window.
+    await until(
+      () => upstream.streams.length === 1 && upstream.streams[0]!.state.localWindowSize === 0,
+      "the upstream stream's window to close",
+    );
+    upstream.stop();
     gc?.();
     const after = process.memoryUsage();
     const mib = (n: number) => (n / (1 << 20)).toFixed(1);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { EnvelopeBoundary, iterableToStream, requestBody, streamToIterable } from "../../sw/body.js";
 
+/** Resolves after every microtask queued so far ran (the next event-loop turn; not a timed wait). */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
 describe("iterableToStream", () => {
   it("pulls one chunk per read: nothing is read ahead of the page", async () => {
     let pulled = 0;
@@ -11,10 +14,11 @@ describe("iterableToStream", () => {
       }
     })();
     const reader = iterableToStream(body).getReader();
-    await new Promise((r) => setTimeout(r, 20));
+    // Streams and generators run on microtasks: after a turn, any read-ahead would have happened.
+    await nextTurn();
     expect(pulled).toBe(0);
     expect((await reader.read()).value).toEqual(new Uint8Array([0]));
-    await new Promise((r) => setTimeout(r, 20));
+    await nextTurn();
     expect(pulled).toBe(1);
   });
 

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { WebSocket } from "ws";
+import { vi } from "vitest";
 import { startConnectBackend, startGrpcBackend, type Backend } from "../../demo/backend/index.js";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import type { Gateway, GatewayOptions } from "../../server/index.js";
@@ -68,11 +69,12 @@ export async function errorOf(p: Promise<unknown>): Promise<ConnectError> {
   throw new Error("expected the call to fail, but it succeeded");
 }
 
-/** Polls `check` every few ms until it is true; throws after `timeoutMs` naming `what`. */
+/** Waits (vi.waitFor) until `check` is true; throws after `timeoutMs` naming `what`. */
 export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await check())) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: 5 },
+  );
 }
