@@ -15,6 +15,8 @@ export interface DemoAppConfig {
   gateway: string;
   /** URL prefixes the worker carries. */
   match: string[];
+  /** Base URL of a Connect backend the page calls directly (not through the tunnel), for comparison. */
+  direct?: string;
 }
 
 /** Builds the demo app into `outdir`; returns the number of precached files. */

@@ -7,6 +7,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aptPlan, sudoAvailable } from "./apt.mjs";
+import { markBuilt, staleReason } from "./build-fresh.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [task, ...args] = process.argv.slice(2);
@@ -23,6 +25,17 @@ function run(cmd, cmdArgs, options = {}) {
   if (result.error) throw result.error;
   return result.status ?? 1;
 }
+/**
+ * Runs `cmd` as a child, forwards Ctrl-C / SIGTERM to it, and exits with its code once it
+ * stopped; the returned promise never settles. (`npm run demo` execs this script, so a
+ * SIGINT sent to npm's own process reaches here.)
+ */
+function handOver(cmd, cmdArgs) {
+  const child = spawn(cmd, cmdArgs, { stdio: "inherit", cwd: root });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return new Promise(() => {});
+}
 function mustRun(cmd, cmdArgs, what) {
   const code = run(cmd, cmdArgs);
   if (code !== 0) {
@@ -36,7 +49,7 @@ function mustRun(cmd, cmdArgs, what) {
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   step(`Node ${process.versions.node} is older than the supported 22.12; running "${task}" under Node 24 via npx node@24`);
-  process.exit(run("npx", ["-y", "-p", "node@24", "--", "node", join(root, "scripts/run.mjs"), task, ...args]));
+  await handOver("npx", ["-y", "-p", "node@24", "--", "node", join(root, "scripts/run.mjs"), task, ...args]);
 }
 
 // 2. Dependencies, when missing or older than the lock file.
@@ -57,11 +70,15 @@ if (task === "test" && !existsSync("/usr/sbin/haproxy")) needed.push("haproxy");
 if (task === "test" && !existsSync("/usr/bin/caddy")) needed.push("caddy");
 if (needed.length > 0) {
   const isRoot = process.getuid?.() === 0;
-  const sudo = isRoot ? [] : ["sudo"];
-  step(`installing Debian packages: ${needed.join(", ")} (apt-get)`);
+  const plan = aptPlan(needed, { isRoot, hasSudo: !isRoot && sudoAvailable() });
+  if (plan.error) {
+    console.error(`[swtunnel] ${plan.error} (or set SWTUNNEL_CHROMIUM to a Chromium binary)`);
+    process.exit(1);
+  }
+  step(`installing Debian packages: ${needed.join(", ")} (${isRoot ? "apt-get" : "sudo apt-get"})`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  let code = run(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "update", "-qq"], { env });
-  if (code === 0) code = run(sudo[0] ?? "apt-get", [...(isRoot ? [] : ["apt-get"]), "install", "-y", "-qq", ...needed], { env });
+  let code = 0;
+  for (const [cmd, ...cmdArgs] of plan.commands) if (code === 0) code = run(cmd, cmdArgs, { env });
   if (code !== 0) {
     console.error(
       `[swtunnel] could not install ${needed.join(", ")}. Install them (Debian/Ubuntu: apt-get install ${needed.join(" ")}) or set SWTUNNEL_CHROMIUM to a Chromium binary, then run again.`,
@@ -70,9 +87,16 @@ if (needed.length > 0) {
   }
 }
 
-// 4. Build (type-check, compile, browser bundles).
-step("building");
-mustRun("npm", ["run", "build", "--silent"], "build");
+// 4. Build (type-check, compile, browser bundles), unless dist/ is newer than every input.
+const stale = process.env.SWTUNNEL_REBUILD ? "SWTUNNEL_REBUILD is set" : staleReason(root);
+if (stale) {
+  step(`building (${stale})`);
+  const started = Date.now();
+  mustRun("npm", ["run", "build", "--silent"], "build");
+  markBuilt(root, started);
+} else {
+  step("dist/ is up to date; not rebuilding (SWTUNNEL_REBUILD=1 forces a build)");
+}
 
 // 5. The task itself.
 if (task === "test") {
@@ -82,9 +106,6 @@ if (task === "test") {
   mustRun("npx", ["playwright", "test"], "playwright");
 } else {
   step(task);
-  // Forward Ctrl-C / SIGTERM to the task and exit with its code once it stopped cleanly.
   const entry = task === "soak" ? "dist/bench/soak.js" : `dist/${task}/run.js`; // soak: not in CI, see bench/soak.ts
-  const child = spawn(process.execPath, [join(root, entry), ...args], { stdio: "inherit", cwd: root });
-  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  await handOver(process.execPath, [join(root, entry), ...args]);
 }

@@ -139,6 +139,11 @@ function readValue(f: OptionSpec & { flag: string }, where: string, raw: unknown
       if (!/^\d+$/.test(s)) throw new UsageError(`${where} must be a non-negative integer, got ${JSON.stringify(s)}`);
       return { [f.key]: Number(s) };
     }
+    case "number": {
+      const s = String(raw);
+      if (!/^(\d+(\.\d*)?|\.\d+)$/.test(s)) throw new UsageError(`${where} must be a number such as 0.05, got ${JSON.stringify(s)}`);
+      return { [f.key]: Number(s) };
+    }
     case "list":
       return {
         [f.key]: (raw as string[])

@@ -27,6 +27,12 @@ export interface ProxyResponse {
   body: AsyncIterable<Uint8Array>;
   /** Trailers; complete once `body` has been iterated to its end. */
   trailers(): HeaderList;
+  /**
+   * The call's gRPC status code ("0".."16") when the client's protocol carries it inside the
+   * body (a gRPC-Web trailer frame, a Connect end-stream message), for logs, metrics and
+   * spans; known once `body` has been iterated to its end.
+   */
+  rpcStatus?(): string | undefined;
 }
 
 /** Executes a request against the upstream (the HTTP/2 pool implements it). */

@@ -159,6 +159,13 @@ export interface GatewayOptions {
    * counts toward `maxSockets` and `maxSocketsPerIp`, so slow connections cannot pile up. Default 10000.
    */
   upgradeTimeoutMs?: number;
+  /**
+   * Share of successful calls that get a request log line (`msg: "call"`: method, status,
+   * duration, bytes in/out, client address, trace id), from 0 (none) to 1 (every call).
+   * Failed calls (a non-OK gRPC status, an HTTP status >= 400, a reset) are always logged.
+   * Default 0.01. The lines are at level info.
+   */
+  logSampleRate?: number;
   /** pino level. Default `"info"`. Ignored when `logger` is given. */
   logLevel?: string;
   /**
@@ -182,6 +189,8 @@ export type OptionKind =
   | "string"
   /** A non-negative integer, range-checked by `min`/`max`. */
   | "int"
+  /** A non-negative decimal number such as 0.05, range-checked by `min`/`max`. */
+  | "number"
   /** A switch: `--flag` / `--no-flag`; in the environment true|false|1|0|yes|no|on|off. */
   | "bool"
   /** Repeatable; comma-separated in the environment. */
@@ -551,6 +560,16 @@ export const OPTION_SPECS = [
     doc: "admin listener serving /metrics, /healthz and /readyz",
   },
   {
+    key: "logSampleRate",
+    flag: "log-sample-rate",
+    kind: "number",
+    value: "RATE",
+    default: 0.01,
+    min: 0,
+    max: 1,
+    doc: "share of successful calls logged (0..1); failed calls are always logged",
+  },
+  {
     key: "logLevel",
     flag: "log-level",
     kind: "string",
@@ -636,6 +655,9 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   for (const spec of OPTION_SPECS as readonly OptionSpec[]) {
     const value = values[spec.key];
     if (spec.kind === "int" || spec.kind === "duration") int(spec.key, value as number, spec.min!, spec.max!);
+    if (spec.kind === "number" && !(typeof value === "number" && value >= spec.min! && value <= spec.max!)) {
+      throw new OptionsError(`${spec.key} must be a number from ${spec.min} to ${spec.max}, got ${JSON.stringify(value)}`);
+    }
     if (spec.choices && !spec.choices.includes(value as string)) {
       throw new OptionsError(`${spec.key} must be one of ${spec.choices.join(", ")}, got ${JSON.stringify(value)}`);
     }

@@ -27,6 +27,7 @@ import {
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorResponse } from "./adapters/client-protocol.js";
 import { grpcStatusFields } from "./adapters/grpc-status.js";
+import { CallObserver } from "./call-observer.js";
 import type { GatewayContext } from "./context.js";
 import { callDeadline } from "./deadline.js";
 import type { ProxyRequest, ProxyResponse } from "./exchange.js";
@@ -38,6 +39,8 @@ import { MessageLimit, isEnveloped } from "./message-limit.js";
 /** What a stream needs from its connection. */
 export interface StreamHost {
   readonly ctx: GatewayContext;
+  /** The client's address (logs and spans). */
+  readonly remote: string;
   /** The client's settings. */
   readonly peer: Settings;
   /** Socket-level send credit, shared by all streams. */
@@ -90,6 +93,8 @@ export class TunnelStream {
   private midChunk = false;
   private finished = false;
   private outcome = "unknown";
+  /** Span, byte counts and the request log line of this call. */
+  private readonly call: CallObserver;
 
   constructor(
     private readonly host: StreamHost,
@@ -100,6 +105,7 @@ export class TunnelStream {
     this.sendWindow = new SendWindow(host.peer.initialStreamWindow);
     this.receiveWindow = new ReceiveWindow(host.ctx.options.streamWindow);
     this.requestLimit = new MessageLimit(host.ctx.options.maxMessageBytes, isEnveloped(header(head.headers, "content-type") ?? ""));
+    this.call = new CallObserver(host.ctx, head, host.remote);
     const o = host.ctx.options;
     const deadline = callDeadline(head.headers, o.maxCallDurationMs);
     if (deadline) {
@@ -168,6 +174,7 @@ export class TunnelStream {
       this.reset(ErrorCode.MESSAGE_TOO_LARGE, `request ${breach}`, true);
       return;
     }
+    this.call.bytesIn += data.length;
     if (data.length > 0) {
       this.queue.push(data);
       this.queuedBytes += data.length;
@@ -229,7 +236,7 @@ export class TunnelStream {
     const request: ProxyRequest = {
       method: this.head.method,
       path: this.head.path,
-      headers: this.head.headers,
+      headers: this.call.headers,
       body: this.requestBody(),
       signal: this.abort.signal,
     };
@@ -308,6 +315,7 @@ export class TunnelStream {
         if (breach) return this.reset(ErrorCode.MESSAGE_TOO_LARGE, `response ${breach}`);
         if (!(await this.sendData(next.value))) return;
       }
+      this.outcome = response.rpcStatus?.() ?? this.outcome;
       const trailers = response.trailers();
       if (trailers.length > 0) {
         if (!this.sendHead({ kind: "trailers", streamId: this.id, trailers })) return;
@@ -381,6 +389,7 @@ export class TunnelStream {
         this.abandon();
         return false;
       }
+      this.call.bytesOut += n;
       offset += n;
     }
     return true;
@@ -469,6 +478,7 @@ export class TunnelStream {
     this.wakeOutput();
     const { metrics } = this.host.ctx;
     metrics.observeCall(this.head.path, this.outcome, (performance.now() - this.started) / 1000);
+    this.call.end(this.outcome);
     this.host.streamClosed(this);
   }
 }

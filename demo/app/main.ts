@@ -1,7 +1,9 @@
 /**
  * The demo page. SayHello and Tick go through an unmodified Connect-ES client
  * (createConnectTransport, i.e. fetch), which the worker carries through the tunnel; Chat
- * (bidi streaming, which fetch cannot do) uses the page-SDK transport. `window.demo` lets
+ * (bidi streaming, which fetch cannot do) uses the page-SDK transport. Beside the tunnel,
+ * the same SayHello goes directly (plain fetch, HTTP/1.1 + CORS) to a connect-node backend,
+ * and a small live chart shows both latencies. `window.demo` lets
  * `npm run demo -- --headless` drive the same page.
  */
 import { createClient, type Client } from "@connectrpc/connect";
@@ -9,11 +11,14 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { create } from "@bufbuild/protobuf";
 import { ChatMessageSchema, DemoService, type ChatMessage } from "../gen/swtunnel/demo/v1/demo_pb.js";
 import { createTunnelTransport, registerTunnel, type StatusMessage, type TunnelHandle } from "../../page-sdk/index.js";
+import { LatencyChart } from "./chart.js";
 
 /** Written into index.html by the demo server. */
 interface DemoConfig {
   gateway: string;
   match: string[];
+  /** A Connect backend called directly, for comparison (not matched by the worker). */
+  direct?: string;
 }
 
 /** Result of one sequential run. */
@@ -31,9 +36,16 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getEl
 const fetchClient: Client<typeof DemoService> = createClient(DemoService, createConnectTransport({ baseUrl: location.origin }));
 // The page-SDK transport: gRPC over a MessagePort to the worker, all four method kinds.
 const sdkClient: Client<typeof DemoService> = createClient(DemoService, createTunnelTransport({ baseUrl: location.origin }));
+// The direct client: another origin the worker does not match, so fetch goes to the network.
+const directClient: Client<typeof DemoService> | undefined = config.direct
+  ? createClient(DemoService, createConnectTransport({ baseUrl: config.direct }))
+  : undefined;
 
 let tunnel: TunnelHandle | undefined;
-const latencies: number[] = [];
+/** Recent latencies (ms) of each path, newest last. */
+const latencies: Record<"tunnel" | "direct", number[]> = { tunnel: [], direct: [] };
+const LATENCY_WINDOW = 60;
+let chart: LatencyChart | undefined;
 
 function showStatus(message: StatusMessage | { status: string }, counters?: StatusMessage["counters"]): void {
   const el = $("status");
@@ -54,20 +66,42 @@ function logCall(what: string, ms: number, detail: string): void {
   while (list.childElementCount > 100) list.lastElementChild?.remove();
 }
 
-function recordLatency(ms: number): void {
-  latencies.push(ms);
-  if (latencies.length > 20) latencies.shift();
-  $("lat-last").textContent = `${ms.toFixed(2)} ms`;
-  $("lat-avg").textContent = `${(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(2)} ms`;
+function recordLatency(path: "tunnel" | "direct", ms: number): void {
+  const series = latencies[path];
+  series.push(ms);
+  if (series.length > LATENCY_WINDOW) series.shift();
+  const sorted = [...series].sort((a, b) => a - b);
+  $(`${path}-last`).textContent = `${ms.toFixed(2)} ms`;
+  $(`${path}-median`).textContent = `${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms`;
+  chart?.draw(latencies);
 }
 
 async function sayHello(name: string): Promise<string> {
   const t0 = performance.now();
   const reply = await fetchClient.sayHello({ name });
   const ms = performance.now() - t0;
-  recordLatency(ms);
-  logCall("SayHello", ms, reply.message);
+  recordLatency("tunnel", ms);
+  logCall("SayHello (tunnel)", ms, reply.message);
   return reply.message;
+}
+
+/** The same call, directly to the connect-node backend (no worker, no tunnel). */
+async function sayHelloDirect(name: string): Promise<void> {
+  if (!directClient) return;
+  const t0 = performance.now();
+  const reply = await directClient.sayHello({ name });
+  const ms = performance.now() - t0;
+  recordLatency("direct", ms);
+  logCall("SayHello (direct)", ms, reply.message);
+}
+
+/** One probe a second: the tunnel, then the direct path (never both at once, so neither waits for the other). */
+async function probeLatency(): Promise<void> {
+  for (;;) {
+    await sayHello("latency probe").catch(() => showStatus({ status: "error" }));
+    await sayHelloDirect("latency probe").catch((error: unknown) => ($("direct-last").textContent = `failed: ${String(error)}`));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 let tickAbort: AbortController | undefined;
@@ -123,14 +157,25 @@ function openChat(): (text: string) => void {
   };
 }
 
-async function sequential(kind: "fetch" | "sdk", calls: number): Promise<SequentialRun> {
+/**
+ * `calls` sequential SayHello calls with one client. With `report`, progress goes to the
+ * console as "demo-progress <done> <total>" every tenth of the run and at least once a
+ * second (the headless demo prints it).
+ */
+async function sequential(kind: "fetch" | "sdk", calls: number, report = false): Promise<SequentialRun> {
   const client = kind === "fetch" ? fetchClient : sdkClient;
   const before = tunnel ? (await tunnel.stats()).counters : undefined;
   for (let i = 0; i < 50; i++) await client.sayHello({ name: "warmup" });
   const t0 = performance.now();
+  const tenth = Math.ceil(calls / 10);
+  let reported = t0;
   for (let i = 0; i < calls; i++) {
     const reply = await client.sayHello({ name: "world" });
     if (reply.message !== "Hello, world!") throw new Error(`unexpected reply ${JSON.stringify(reply.message)}`);
+    if (report && i + 1 < calls && ((i + 1) % tenth === 0 || performance.now() - reported > 1000)) {
+      reported = performance.now();
+      console.info(`demo-progress ${i + 1} ${calls}`);
+    }
   }
   const averageUs = ((performance.now() - t0) * 1000) / calls;
   const after = tunnel ? (await tunnel.stats()).counters : undefined;
@@ -179,9 +224,11 @@ async function start(): Promise<void> {
   });
   $("seq-fetch").addEventListener("click", () => void runSequentialButton("fetch"));
   $("seq-sdk").addEventListener("click", () => void runSequentialButton("sdk"));
+  if (!directClient) $("direct-col").hidden = true;
   if (!new URLSearchParams(location.search).has("headless")) {
     // Live latency for people watching; the headless run keeps the line quiet.
-    setInterval(() => void sayHello("latency probe").catch(() => showStatus({ status: "error" })), 1000);
+    chart = new LatencyChart($("latency-chart") as unknown as SVGSVGElement);
+    void probeLatency();
   }
 }
 

@@ -34,5 +34,7 @@ export function connectStreamError(clientType: string, error: ConnectError, meta
     headers: [["content-type", clientType]],
     body: bodyOf(endStreamMessage(error, metadata)),
     trailers: () => [],
+    // Connect's codes are gRPC's, by number.
+    rpcStatus: () => String(error.code),
   };
 }

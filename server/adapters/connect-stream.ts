@@ -84,6 +84,7 @@ async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upst
         yield endStreamMessage(head.error, withoutHeaders(metadataOf(res.headers), grpcProtocolHeaders));
       })(),
       trailers: () => [],
+      rpcStatus: () => String(head.error?.code ?? 0),
     };
   }
   const headers = withoutHeaders(res.headers, grpcProtocolHeaders);
@@ -98,7 +99,14 @@ async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upst
     headers.push(["connect-content-encoding", encoding]);
   }
   if (accept !== undefined) headers.push(["connect-accept-encoding", accept]);
-  return { status: 200, headers, body: withEndStream(request, firstError, messages, res), trailers: () => [] };
+  const seen: { status?: string } = {};
+  return {
+    status: 200,
+    headers,
+    body: withEndStream(request, firstError, messages, res, seen),
+    trailers: () => [],
+    rpcStatus: () => seen.status,
+  };
 }
 
 /** The upstream's messages, then the end-stream message from its trailers (or its failure). */
@@ -107,6 +115,7 @@ async function* withEndStream(
   firstError: FirstError,
   messages: AsyncIterable<Uint8Array>,
   res: ProxyResponse,
+  seen: { status?: string },
 ): AsyncIterable<Uint8Array> {
   let error: ConnectError | undefined;
   let metadata: HeaderList = [];
@@ -119,5 +128,7 @@ async function* withEndStream(
     if (request.signal.aborted) throw e;
     error = firstError.or(e);
   }
+  // Connect's codes are gRPC's, by number.
+  seen.status = String(error?.code ?? 0);
   yield endStreamMessage(error, metadata);
 }

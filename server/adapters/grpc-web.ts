@@ -87,8 +87,9 @@ async function handle(ctx: AdapterContext, request: ProxyRequest, upstream: Upst
       ctx.maxMessageBytes,
     );
   }
-  const body = withTrailerFrame(request, firstError, messages, res);
-  return { status: 200, headers, body: text ? encodeBase64Stream(body) : body, trailers: () => [] };
+  const seen: { status?: string } = {};
+  const body = withTrailerFrame(request, firstError, messages, res, seen);
+  return { status: 200, headers, body: text ? encodeBase64Stream(body) : body, trailers: () => [], rpcStatus: () => seen.status };
 }
 
 /** The upstream's messages, then its trailers (or the failure that cut it short) as a 0x80 frame. */
@@ -97,6 +98,7 @@ async function* withTrailerFrame(
   firstError: FirstError,
   messages: AsyncIterable<Uint8Array>,
   res: ProxyResponse,
+  seen: { status?: string },
 ): AsyncIterable<Uint8Array> {
   let trailers: HeaderList;
   try {
@@ -108,6 +110,7 @@ async function* withTrailerFrame(
     if (request.signal.aborted) throw e;
     trailers = grpcStatusFields(firstError.or(e));
   }
+  seen.status = getHeader(trailers, "grpc-status");
   yield trailerFrame(trailers);
 }
 

@@ -20,6 +20,16 @@ describe("worker headers", () => {
     ]);
   });
 
+  it("keeps the page's W3C trace context (traceparent, tracestate) as it is", () => {
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const h = new Headers({ traceparent, tracestate: "congo=t61rcWkgMzE", "content-type": "application/proto" });
+    expect(tunnelRequestHeaders(h)).toEqual([
+      ["content-type", "application/proto"],
+      ["traceparent", traceparent],
+      ["tracestate", "congo=t61rcWkgMzE"],
+    ]);
+  });
+
   it("cross-origin responses expose every header to the page's origin", () => {
     const req = new Request("https://api.example/s/M", { method: "POST" });
     const cors = corsContext(req, new URL(req.url), "https://app.example");
