@@ -1,12 +1,15 @@
 /**
  * One MessagePort to the worker shared by all of a transport's calls, multiplexed by call
- * id. Opened lazily; retired (new calls open a fresh port, running calls finish on the old
- * one) when the worker said `idle`, when it was silent too long between calls, or when
- * the page's controller changed; torn down (its calls fail with `unavailable`) when the
- * worker stops answering while calls run.
+ * id. Opened lazily; a new call joins it only while calls run on it and the worker's
+ * heartbeat is fresh. Otherwise the port is retired (running calls finish on it) and the
+ * call opens a fresh one through the page's controller: a message to the controller
+ * starts a stopped worker, a message on an old port reaches nobody, so a call made right
+ * after the browser stopped the worker is neither lost nor sent twice. Also retired when
+ * the worker said `idle` or the page's controller changed; torn down (its calls fail with
+ * `unavailable`) when the worker stops answering while calls run.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { PORT_DEAD_AFTER_MS, PORT_REUSE_IDLE_MS, parseWorkerMessage, type PageMessage, type WorkerMessage } from "../port/messages.js";
+import { PORT_DEAD_AFTER_MS, PORT_HEARTBEAT_MS, parseWorkerMessage, type PageMessage, type WorkerMessage } from "../port/messages.js";
 import type { PortLike } from "../port/port-like.js";
 
 /** What a call registers on a link: its messages, and the link's death. */
@@ -37,8 +40,9 @@ export class PortLink {
   /** True if a new call may use this port. */
   get reusable(): boolean {
     if (this.retired || this.dead) return false;
-    // Between calls the worker may have been stopped, and a port never wakes it.
-    return this.calls.size > 0 || Date.now() - this.lastSeen < PORT_REUSE_IDLE_MS;
+    // Between calls the worker may have been stopped, and a port never wakes it; while
+    // calls run, its heartbeat (every PORT_HEARTBEAT_MS) says it is there.
+    return this.calls.size > 0 && Date.now() - this.lastSeen < 2 * PORT_HEARTBEAT_MS;
   }
 
   get callCount(): number {

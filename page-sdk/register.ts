@@ -2,7 +2,7 @@
  * `registerTunnel`: registers the swtunnel worker (idempotently), resolves once this page
  * is controlled by it — the first visit included — and reports its status.
  */
-import { CLAIM_MESSAGE, PING_MESSAGE } from "../port/messages.js";
+import { CLAIM_MESSAGE, KEEPALIVE_MESSAGE, PING_MESSAGE } from "../port/messages.js";
 import { STATUS_CHANNEL, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus } from "../port/status.js";
 import { workerForPage } from "./worker-port.js";
 
@@ -18,9 +18,18 @@ export interface RegisterTunnelOptions {
   match?: string[];
   /** When the gateway cannot be reached: "network" (default) or "error". */
   fallback?: "network" | "error";
-  /** While the page is visible, ping the worker every `keepAliveMs` so the browser does not stop it. */
+  /**
+   * Keep the worker alive while calls are open (default true): the worker announces its
+   * calls in flight every few seconds and this page answers with a message, since a
+   * browser stops a worker ~30 s after the last event from a page, Firefox even in the
+   * middle of a streamed response. Costs one message each way per 5 s, only while calls
+   * run, in visible and hidden tabs alike (no page timer).
+   */
   keepAlive?: boolean;
-  /** Interval of keep-alive pings; default 20 s (browsers stop idle workers after ~30 s). */
+  /**
+   * Also ping the worker every `keepAliveMs` while the page is visible, calls or not
+   * (keeps the tunnel socket warm between calls). Default: off.
+   */
   keepAliveMs?: number;
   /** Called on every status message. */
   onStatus?: (status: StatusMessage) => void;
@@ -44,11 +53,14 @@ export class TunnelHandle extends EventTarget {
   private channel: BroadcastChannel | undefined;
   private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   private onVisibility: (() => void) | undefined;
+  private lastKeepAlive = 0;
 
   constructor(
     /** The worker's registration. */
     readonly registration: ServiceWorkerRegistration,
     private readonly onStatus?: (status: StatusMessage) => void,
+    /** Answer the worker's heartbeat while it has calls in flight (see {@link RegisterTunnelOptions.keepAlive}). */
+    private readonly keepCallsAlive = true,
   ) {
     super();
     if (typeof BroadcastChannel !== "undefined") {
@@ -96,6 +108,19 @@ export class TunnelHandle extends EventTarget {
     this.onVisibility = undefined;
   }
 
+  // A page event resets the browser's idle clock of the worker; one per second is plenty.
+  private answerHeartbeat(): void {
+    const now = Date.now();
+    if (now - this.lastKeepAlive < 1_000) return;
+    this.lastKeepAlive = now;
+    const worker = navigator.serviceWorker?.controller ?? this.registration.active;
+    try {
+      worker?.postMessage({ type: KEEPALIVE_MESSAGE });
+    } catch {
+      // The worker is being replaced; the new one announces its own calls.
+    }
+  }
+
   /** Stops listening; the worker stays registered. */
   close(): void {
     this.stopKeepAlive();
@@ -111,6 +136,7 @@ export class TunnelHandle extends EventTarget {
 
   private update(message: StatusMessage): void {
     if (message?.type !== "swtunnel.status") return;
+    if (this.keepCallsAlive && message.counters.active > 0) this.answerHeartbeat();
     this.status = message.status;
     this.counters = message.counters;
     this.onStatus?.(message);
@@ -161,7 +187,7 @@ export async function registerTunnel(options: RegisterTunnelOptions = {}): Promi
     });
   }
   await control;
-  const handle = new TunnelHandle(registration, options.onStatus);
-  if (options.keepAlive) handle.startKeepAlive(options.keepAliveMs ?? 20_000);
+  const handle = new TunnelHandle(registration, options.onStatus, options.keepAlive ?? true);
+  if (options.keepAliveMs !== undefined) handle.startKeepAlive(options.keepAliveMs);
   return handle;
 }

@@ -36,6 +36,8 @@ import type { HeaderList } from "../protocol/index.js";
 export const CONNECT_MESSAGE = "swtunnel.connect";
 /** Message type of a status request / keep-alive ping from a page. */
 export const PING_MESSAGE = "swtunnel.ping";
+/** Message type of a page's keep-alive answer to the worker's heartbeat (no reply). */
+export const KEEPALIVE_MESSAGE = "swtunnel.keepalive";
 /** Message type asking an active worker to take control of the sending page (hard reload). */
 export const CLAIM_MESSAGE = "swtunnel.claim";
 
@@ -52,8 +54,6 @@ export const PORT_DEAD_AFTER_MS = 10_000;
  * a page may start the next call on the same port; then it posts `idle`.
  */
 export const PORT_LINGER_MS = 5_000;
-/** A page reuses a port without calls only if the worker spoke within this time (< linger). */
-export const PORT_REUSE_IDLE_MS = 3_000;
 
 export type StartMessage = {
   type: "start";

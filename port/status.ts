@@ -6,6 +6,13 @@
 /** Name of the BroadcastChannel the worker publishes status on. */
 export const STATUS_CHANNEL = "swtunnel.status";
 
+/**
+ * While calls are in flight the worker republishes its status this often, and every page
+ * with a tunnel handle answers with a keep-alive message: browsers stop a worker ~30 s
+ * after the last event from a page (Firefox even in the middle of a streamed response).
+ */
+export const STATUS_HEARTBEAT_MS = 5_000;
+
 /** What a page sees: connected, reconnecting (socket down, retrying), fallback (calls bypass the tunnel), idle (no socket yet). */
 export type WorkerTunnelStatus = "idle" | "connected" | "reconnecting" | "fallback";
 

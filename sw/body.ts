@@ -56,11 +56,17 @@ export interface IterableToStreamOptions {
   flavor?: RpcFlavor;
 }
 
-/** A pull-based ReadableStream over the tunnel response body. */
+/**
+ * A pull-based ReadableStream over the tunnel response body. Once the page cancelled,
+ * nothing touches the controller again: a `pull` still waiting on the tunnel when the
+ * cancel came ends quietly (WebKit's page process crashed when the cancelled stream was
+ * enqueued to or closed), and the cancel does not wait for that `pull` either.
+ */
 export function iterableToStream(body: AsyncIterable<Uint8Array>, options: IterableToStreamOptions = {}): ReadableStream<Uint8Array> {
   const it = body[Symbol.asyncIterator]();
   const boundary = new EnvelopeBoundary();
   let finished = false;
+  let cancelled = false;
   const finish = (error?: unknown) => {
     if (finished) return;
     finished = true;
@@ -73,6 +79,8 @@ export function iterableToStream(body: AsyncIterable<Uint8Array>, options: Itera
         try {
           r = await it.next();
         } catch (err) {
+          finish(err);
+          if (cancelled) return;
           const tail = options.flavor && boundary.atBoundary() ? errorTail(options.flavor, err) : undefined;
           if (tail) {
             controller.enqueue(tail);
@@ -80,9 +88,9 @@ export function iterableToStream(body: AsyncIterable<Uint8Array>, options: Itera
           } else {
             controller.error(err);
           }
-          finish(err);
           return;
         }
+        if (cancelled) return;
         if (r.done) {
           controller.close();
           finish();
@@ -91,10 +99,12 @@ export function iterableToStream(body: AsyncIterable<Uint8Array>, options: Itera
         boundary.push(r.value);
         controller.enqueue(r.value);
       },
-      async cancel() {
+      cancel() {
+        cancelled = true;
         finish(new Error("cancelled by the page"));
+        // Aborting the tunnel stream ends a pending `pull`; `return` then has nothing to wait for.
         options.onCancel?.();
-        await it.return?.();
+        void Promise.resolve(it.return?.()).catch(() => {});
       },
     },
     // No read-ahead: one chunk is asked for only when the page wants one.

@@ -42,20 +42,22 @@ export class FetchHandler {
 
   /**
    * Answers a request, or returns undefined when no route carries it (the caller lets
-   * the browser handle it as if there were no worker).
+   * the browser handle it as if there were no worker). `onDone` is called once the call
+   * is over, its response body included (for `event.waitUntil`).
    */
-  handle(request: Request, signal?: AbortSignal): Promise<Response> | undefined {
+  handle(request: Request, signal?: AbortSignal, onDone?: () => void): Promise<Response> | undefined {
     const url = new URL(request.url);
     if (isPreflight(request)) {
       if (!findPreflightRoute(this.options.routes, request, url)) return undefined;
+      onDone?.();
       return Promise.resolve(preflightResponse(request, this.options.pageOrigin));
     }
     const route = findRoute(this.options.routes, request, url);
     if (!route) return undefined;
-    return this.carry(request, url, route, signal);
+    return this.carry(request, url, route, signal, onDone);
   }
 
-  private async carry(request: Request, url: URL, route: ResolvedRoute, signal?: AbortSignal): Promise<Response> {
+  private async carry(request: Request, url: URL, route: ResolvedRoute, signal?: AbortSignal, onDone?: () => void): Promise<Response> {
     const { pool, hub, fallback, pageOrigin } = this.options;
     const cors = corsContext(request, url, pageOrigin);
     const contentType = request.headers.get("content-type");
@@ -76,6 +78,7 @@ export class FetchHandler {
       if (ended) return;
       ended = true;
       hub.count("active", -1);
+      onDone?.();
     };
     try {
       // Buffered: a page's fetch body is complete anyway (unmodified Connect clients never

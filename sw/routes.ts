@@ -10,7 +10,8 @@ export type RouteMatcher = string | RegExp | ((url: URL, request: Request) => bo
 export interface TunnelRoute {
   /**
    * A URL prefix (absolute, may be another origin; or a path relative to the worker's
-   * origin), a RegExp tested against the full URL, or a predicate.
+   * origin) matched on whole path segments (`/api` takes `/api` and `/api/x`, not
+   * `/apiary`), a RegExp tested against the full URL, or a predicate.
    */
   match: RouteMatcher;
   /**
@@ -68,11 +69,22 @@ export function resolveRoutes(routes: readonly TunnelRoute[], workerUrl: string)
 function compileMatcher(match: RouteMatcher, workerUrl: string, index: number): ResolvedRoute["test"] {
   if (typeof match === "string") {
     const prefix = new URL(match, workerUrl).href;
-    return (url) => url.href.startsWith(prefix);
+    return (url) => matchesPrefix(url.href, prefix);
   }
   if (match instanceof RegExp) return (url) => match.test(url.href);
   if (typeof match === "function") return match;
   throw new TypeError(`swtunnel: route ${index}: match must be a URL prefix string, a RegExp or a function`);
+}
+
+/**
+ * True when `href` starts with `prefix` on a segment boundary: the prefix ends with "/",
+ * or the URL ends there or goes on with "/", "?" or "#".
+ */
+export function matchesPrefix(href: string, prefix: string): boolean {
+  if (!href.startsWith(prefix)) return false;
+  if (href.length === prefix.length || prefix.endsWith("/")) return true;
+  const next = href[prefix.length];
+  return next === "/" || next === "?" || next === "#";
 }
 
 /** Content types of Connect (unary and streaming), gRPC-Web and gRPC. */

@@ -2,9 +2,9 @@
  * Status and counters of the worker's tunnels, published to every page of the scope on
  * a BroadcastChannel. Pure bookkeeping plus one `post` callback.
  */
-import { STATUS_CHANNEL, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus } from "../port/status.js";
+import { STATUS_CHANNEL, STATUS_HEARTBEAT_MS, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus } from "../port/status.js";
 
-export { STATUS_CHANNEL, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus };
+export { STATUS_CHANNEL, STATUS_HEARTBEAT_MS, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus };
 
 /** Maps the tunnel client's status names onto the worker's. */
 export function mapClientStatus(status: string): WorkerTunnelStatus {
@@ -23,12 +23,19 @@ export function mapClientStatus(status: string): WorkerTunnelStatus {
 
 const RANK: Record<WorkerTunnelStatus, number> = { idle: 0, connected: 1, reconnecting: 2, fallback: 3 };
 
-/** Keeps status and counters; calls `post` with a snapshot on each change. */
+/**
+ * Keeps status and counters; calls `post` with a snapshot on each change, and every
+ * `heartbeatMs` while calls are active (pages answer it to keep the worker alive).
+ */
 export class StatusHub {
   readonly counters: TunnelCounters = { carried: 0, failed: 0, fallbacks: 0, active: 0, portCalls: 0 };
   private readonly gateways = new Map<string, WorkerTunnelStatus>();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly post: (message: StatusMessage) => void = () => {}) {}
+  constructor(
+    private readonly post: (message: StatusMessage) => void = () => {},
+    private readonly heartbeatMs = STATUS_HEARTBEAT_MS,
+  ) {}
 
   setStatus(gateway: string, status: WorkerTunnelStatus): void {
     if (this.gateways.get(gateway) === status) return;
@@ -38,7 +45,17 @@ export class StatusHub {
 
   count(counter: keyof TunnelCounters, delta = 1): void {
     this.counters[counter] += delta;
+    if (counter === "active") this.beat();
     this.publish();
+  }
+
+  private beat(): void {
+    if (this.counters.active > 0 && this.heartbeat === undefined) {
+      this.heartbeat = setInterval(() => this.publish(), this.heartbeatMs);
+    } else if (this.counters.active <= 0 && this.heartbeat !== undefined) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
   }
 
   snapshot(): StatusMessage {

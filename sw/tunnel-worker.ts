@@ -5,7 +5,7 @@
  */
 import { FetchHandler, type FallbackMode } from "./fetch-handler.js";
 import { TunnelPool } from "./pool.js";
-import { CLAIM_MESSAGE, CONNECT_MESSAGE, PING_MESSAGE } from "../port/messages.js";
+import { CLAIM_MESSAGE, CONNECT_MESSAGE, KEEPALIVE_MESSAGE, PING_MESSAGE } from "../port/messages.js";
 import { servePort } from "./port-server.js";
 import { resolveGatewayUrl, resolveRoutes, type TunnelRoute } from "./routes.js";
 import type { ExtendableMessageEventLike, FetchEventLike, WorkerScopeLike } from "./scope.js";
@@ -33,7 +33,7 @@ export interface TunnelWorkerOptions {
 export interface TunnelWorker {
   /** Answers the fetch event if a route matches; returns whether it did. */
   handleFetch(event: FetchEventLike): boolean;
-  /** Handles `swtunnel.connect`, `swtunnel.ping` and `swtunnel.claim` messages; returns whether it did. */
+  /** Handles `swtunnel.connect`, `swtunnel.ping`, `swtunnel.keepalive` and `swtunnel.claim` messages; returns whether it did. */
   handleMessage(event: ExtendableMessageEventLike): boolean;
   /** True when a request would be carried (or its preflight answered). */
   matches(request: Request): boolean;
@@ -66,9 +66,14 @@ export function createTunnelWorker(scope: WorkerScopeLike, options: TunnelWorker
 
   return {
     handleFetch(event) {
-      const response = fetchHandler.handle(event.request);
+      let done!: () => void;
+      const streaming = new Promise<void>((resolve) => (done = resolve));
+      const response = fetchHandler.handle(event.request, undefined, done);
       if (!response) return false;
       event.respondWith(response);
+      // Keeps the worker alive while the response streams, as far as the engine allows
+      // (Firefox: 30 s more after the last page event; docs/DECISIONS.md, engine limits).
+      event.waitUntil(streaming);
       return true;
     },
     handleMessage(event) {
@@ -85,6 +90,8 @@ export function createTunnelWorker(scope: WorkerScopeLike, options: TunnelWorker
         event.waitUntil(scope.clients.claim());
         return true;
       }
+      // The message event itself is what keeps the worker alive; nothing to answer.
+      if (data.type === KEEPALIVE_MESSAGE) return true;
       if (data.type === PING_MESSAGE) {
         const reply = hub.snapshot();
         const port = event.ports[0];

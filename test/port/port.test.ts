@@ -88,9 +88,15 @@ function setup(opts: { lingerMs?: number; deadAfterMs?: number } = {}) {
   const hub = new StatusHub();
   const pool = new TunnelPool(() => routerClient(), hub);
   const log = { opened: 0, toWorker: [] as Sent[], toPage: [] as Sent[], dead: false };
+  const served: Array<{ close(): void }> = [];
+  /** The browser stops the worker: every port served so far leads nowhere from now on. */
+  const stopWorker = () => {
+    for (const p of served.splice(0)) p.close();
+  };
   const openPort = async () => {
     log.opened++;
     const { port1, port2 } = new MessageChannel();
+    served.push(port2);
     if (!log.dead) {
       const served = port2 as unknown as PortLike;
       const post = served.postMessage.bind(served);
@@ -109,7 +115,7 @@ function setup(opts: { lingerMs?: number; deadAfterMs?: number } = {}) {
     return page;
   };
   const client = createClient(TestService, createTunnelTransport({ baseUrl: "http://app.test", openPort, deadAfterMs: opts.deadAfterMs }));
-  return { client, hub, log };
+  return { client, hub, log, stopWorker };
 }
 
 describe("page-sdk transport over the MessagePort protocol", () => {
@@ -226,9 +232,21 @@ describe("one shared port, few messages", () => {
     expect(log.opened).toBe(1);
     expect(new Set(log.toWorker.filter((m) => m.type === "start").map((m) => m.id)).size).toBe(100);
     expect(hub.counters.portCalls).toBe(100);
-    // Sequential calls keep using it too.
+    // A call that starts when none runs opens a fresh port: the worker may have been
+    // stopped in between, and only a message to the controller would wake it.
     for (let i = 0; i < 5; i++) await client.unary({ text: "again" });
-    expect(log.opened).toBe(1);
+    expect(log.opened).toBe(6);
+  });
+
+  it("a call right after the worker stopped goes to a fresh port at once: not lost, not run twice", async () => {
+    // A watchdog far beyond the test's timeout: the call must not need it.
+    const { client, log, hub, stopWorker } = setup({ deadAfterMs: 600_000 });
+    expect((await client.unary({ text: "before" })).text).toBe("before");
+    stopWorker();
+    expect((await client.unary({ text: "after" })).text).toBe("after");
+    expect(log.opened).toBe(2);
+    expect(log.toWorker.filter((m) => m.type === "start")).toHaveLength(2);
+    expect(hub.counters.portCalls).toBe(2);
   });
 
   it("a dead worker fails every in-flight call with unavailable; the next call opens a fresh port", async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { EnvelopeBoundary, iterableToStream, requestBody, streamToIterable } from "../../sw/body.js";
 
 /** Resolves after every microtask queued so far ran (the next event-loop turn; not a timed wait). */
@@ -39,6 +39,34 @@ describe("iterableToStream", () => {
     await reader.cancel();
     expect(returned).toBe(true);
     expect(cancels).toBe(1);
+    expect(ends).toHaveLength(1);
+  });
+
+  it("a cancel while a pull waits on the tunnel aborts it without waiting, and the pull then leaves the stream alone", async () => {
+    let abort: ((e: Error) => void) | undefined;
+    let returned = false;
+    const ends: unknown[] = [];
+    // A tunnel body whose next chunk never comes until the stream is aborted.
+    const body = (async function* () {
+      try {
+        yield new Uint8Array([1]);
+        await new Promise<never>((_, reject) => (abort = reject));
+      } finally {
+        returned = true;
+      }
+    })();
+    const stream = iterableToStream(body, {
+      flavor: "connect-stream",
+      onCancel: () => abort?.(new Error("aborted by the page")),
+      onEnd: (e) => ends.push(e),
+    });
+    const reader = stream.getReader();
+    await reader.read();
+    const pending = reader.read();
+    await vi.waitFor(() => expect(abort).toBeTypeOf("function")); // a pull now waits on the tunnel
+    await reader.cancel(); // resolves although that pull is still running
+    await expect(pending).resolves.toEqual({ done: true, value: undefined });
+    await vi.waitFor(() => expect(returned).toBe(true));
     expect(ends).toHaveLength(1);
   });
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { FetchHandler, type FallbackMode } from "../../sw/fetch-handler.js";
 import { TunnelPool } from "../../sw/pool.js";
 import { resolveRoutes } from "../../sw/routes.js";
@@ -100,8 +100,41 @@ describe("FetchHandler", () => {
     await reader.read();
     await reader.cancel();
     expect(client.calls[0]!.cancelled).toBe(true);
-    expect(returned).toBe(true);
+    await vi.waitFor(() => expect(returned).toBe(true));
     expect(hub.counters.active).toBe(0);
+  });
+
+  it("reports the call done (for event.waitUntil) only once its response body ended", async () => {
+    const gates: Array<() => void> = [];
+    const client = fakeClient(() =>
+      response(
+        200,
+        [["content-type", "application/connect+proto"]],
+        [new Uint8Array([0, 0, 0, 0, 0]), new Uint8Array([2, 0, 0, 0, 0])],
+        [],
+        {
+          gate: () => new Promise<void>((r) => gates.push(r)),
+        },
+      ),
+    );
+    const { fetchHandler } = setup(client);
+    let done = 0;
+    const res = await fetchHandler.handle(
+      post("https://api.example/x/Y", new Uint8Array(5), "application/connect+proto"),
+      undefined,
+      () => done++,
+    )!;
+    expect(done).toBe(0); // the head is there, the body is not
+    const reader = res.body!.getReader();
+    for (let i = 0; i < 2; i++) {
+      const read = reader.read();
+      await vi.waitFor(() => expect(gates).toHaveLength(i + 1));
+      gates[i]!();
+      expect((await read).done).toBe(false);
+      expect(done).toBe(0);
+    }
+    expect((await reader.read()).done).toBe(true);
+    expect(done).toBe(1);
   });
 
   it("gateway unreachable + fallback 'error': Connect unary gets 503 unavailable naming the gateway", async () => {

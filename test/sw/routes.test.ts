@@ -85,6 +85,34 @@ describe("routes", () => {
     expect(findRoute(routes, as({ mode: "cors", destination: "" }))).toBeDefined();
   });
 
+  it("a string prefix matches whole path segments only", () => {
+    const routes = resolveRoutes([{ match: "/api" }, { match: "https://rpc.example/v1/" }], W);
+    const r = (u: string) => findRoute(routes, new Request(u, { method: "POST" }));
+    for (const u of [
+      "https://app.example/api",
+      "https://app.example/api/",
+      "https://app.example/api/s.S/M",
+      "https://app.example/api?x=1",
+    ]) {
+      expect(r(u), u).toBeDefined();
+    }
+    for (const u of ["https://app.example/apiary/s.S/M", "https://app.example/api-admin/x", "https://app.example/ap"]) {
+      expect(r(u), u).toBeUndefined();
+    }
+    expect(r("https://rpc.example/v1/s.S/M")).toBeDefined();
+    expect(r("https://rpc.example/v1x/s.S/M")).toBeUndefined();
+    expect(findPreflightRoute(routes, new Request("https://app.example/apiary/x", { method: "OPTIONS" }))).toBeUndefined();
+  });
+
+  it("never carries a navigation, even on a route that carries any content type", () => {
+    const routes = resolveRoutes([{ match: "/", contentTypes: "any" }], W);
+    const get = new Request("https://app.example/page");
+    expect(findRoute(routes, get)).toBeDefined();
+    // Node's Request cannot be built with mode "navigate"; the browser's is.
+    const navigation = { url: get.url, method: "GET", headers: get.headers, mode: "navigate" } as unknown as Request;
+    expect(findRoute(routes, navigation)).toBeUndefined();
+  });
+
   it("rejects malformed routes with a clear message", () => {
     expect(() => resolveRoutes([], W)).toThrow(/at least one route/);
     expect(() => resolveRoutes([{ match: 42 as never }], W)).toThrow(/route 0: match must be/);
