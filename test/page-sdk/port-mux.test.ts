@@ -1,11 +1,11 @@
 /**
  * page-sdk's shared port (page-sdk/port-mux.ts) under fake timers: the watchdog that fails
- * calls when the worker goes silent, and the window in which an idle port is reused.
+ * calls when the worker goes silent, and when a port may take a new call.
  */
 import type { ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PortLink, PortMux, type CallHandler } from "../../page-sdk/port-mux.js";
-import { PORT_DEAD_AFTER_MS, PORT_REUSE_IDLE_MS } from "../../port/messages.js";
+import { PORT_DEAD_AFTER_MS, PORT_HEARTBEAT_MS } from "../../port/messages.js";
 import type { PortLike } from "../../port/port-like.js";
 
 beforeEach(() => {
@@ -34,9 +34,9 @@ function handler() {
 }
 
 describe("PortLink watchdog", () => {
-  it("defaults: dead after 10 s of silence, reuse within 3 s", () => {
+  it("defaults: dead after 10 s of silence, a heartbeat every 2 s", () => {
     expect(PORT_DEAD_AFTER_MS).toBe(10_000);
-    expect(PORT_REUSE_IDLE_MS).toBe(3_000);
+    expect(PORT_HEARTBEAT_MS).toBe(2_000);
   });
 
   it("fails every call with unavailable once the worker was silent longer than deadAfterMs", async () => {
@@ -99,30 +99,33 @@ describe("PortLink watchdog", () => {
   });
 });
 
-describe("PortLink reuse window", () => {
-  it("an idle port is reusable while the worker spoke within PORT_REUSE_IDLE_MS", async () => {
+describe("PortLink reuse", () => {
+  it("an idle port takes no new call: the worker may have stopped between calls", async () => {
     const { port, fromWorker } = fakePort();
     const link = new PortLink(port, PORT_DEAD_AFTER_MS, () => {});
     const id = link.add(handler().h);
     fromWorker({ type: "alive" });
-    link.remove(id);
-    await vi.advanceTimersByTimeAsync(PORT_REUSE_IDLE_MS - 1);
     expect(link.reusable).toBe(true);
-    await vi.advanceTimersByTimeAsync(1);
+    link.remove(id);
     expect(link.reusable).toBe(false);
   });
 
-  it("a port with calls running stays reusable however long the silence (the watchdog decides)", async () => {
-    const { port } = fakePort();
+  it("a port with calls running takes new ones while the heartbeat is fresh, not after two heartbeats of silence", async () => {
+    const { port, fromWorker } = fakePort();
     const link = new PortLink(port, 60_000, () => {});
     link.add(handler().h);
-    await vi.advanceTimersByTimeAsync(30_000);
+    fromWorker({ type: "alive" });
+    await vi.advanceTimersByTimeAsync(2 * PORT_HEARTBEAT_MS - 1);
+    expect(link.reusable).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(link.reusable).toBe(false);
+    fromWorker({ type: "alive" });
     expect(link.reusable).toBe(true);
   });
 });
 
 describe("PortMux", () => {
-  it("reuses the port within the window and opens a fresh one after it; the old one closes", async () => {
+  it("shares the port while calls run and opens a fresh one for a call on an idle link; the old one closes", async () => {
     const ports: ReturnType<typeof fakePort>[] = [];
     const mux = new PortMux({
       openPort: async () => {
@@ -133,14 +136,12 @@ describe("PortMux", () => {
     });
     const first = await mux.link();
     const id = first.add(handler().h);
-    first.remove(id);
-    await vi.advanceTimersByTimeAsync(PORT_REUSE_IDLE_MS - 1);
     expect(await mux.link()).toBe(first);
-    await vi.advanceTimersByTimeAsync(1);
+    first.remove(id);
     const second = await mux.link();
     expect(second).not.toBe(first);
     expect(mux.opened).toBe(2);
-    expect(ports[0]!.state.closed).toBe(true);
+    await vi.waitFor(() => expect(ports[0]!.state.closed).toBe(true));
   });
 
   it("a link whose watchdog fired is replaced on the next call", async () => {
