@@ -62,7 +62,7 @@ describe("the npm package", () => {
   });
 
   it("runs `npx swtunnel --version` and `swtunnel gateway --help`", async () => {
-    const version = await run("npx", ["--no-install", "swtunnel", "--version"], { cwd: installed });
+    const version = await run("npx", ["--no-install", "swtunnel", "--version"], { env: userEnv(), cwd: installed });
     expect(version.stdout.trim()).toBe(pkg.version);
     const help = await run(join(installed, "node_modules/.bin/swtunnel"), ["gateway", "--help"], { cwd: installed });
     expect(help.stdout).toMatch(/Usage: swtunnel gateway/);
@@ -130,3 +130,12 @@ describe("the npm package", () => {
     expect(esmProblems).toEqual([]);
   });
 });
+
+/**
+ * The environment a user's shell would have: without the npm_* variables of the npm or npx
+ * that runs this suite (under `npx -p node@24 -- npm test` they name node@24 as the
+ * package to run, and a nested `npx swtunnel` then refuses to start).
+ */
+function userEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
+}

@@ -20,7 +20,7 @@ describe("npm run build", () => {
     expect(readFileSync(cli, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
     expect(() => accessSync(cli, constants.X_OK)).not.toThrow();
     const { version } = JSON.parse(readFileSync(fromRoot("package.json"), "utf8")) as { version: string };
-    const { stdout } = await run("npx", ["--no-install", "swtunnel", "--version"], { cwd: root });
+    const { stdout } = await run("npx", ["--no-install", "swtunnel", "--version"], { env: userEnv(), cwd: root });
     expect(stdout.trim()).toBe(version);
     // The built bin refuses Node 20 (older than engines) before loading the gateway.
     const refused = await run("npx", ["-y", "-p", "node@20", "--", "node", cli, "--version"]).then(
@@ -31,3 +31,12 @@ describe("npm run build", () => {
     expect(refused.stderr).toMatch(/^swtunnel needs Node >=\S+ \(package.json engines\); this is Node 20\./);
   });
 });
+
+/**
+ * The environment a user's shell would have: without the npm_* variables of the npm or npx
+ * that runs this suite (under `npx -p node@24 -- npm test` they name node@24 as the
+ * package to run, and a nested `npx swtunnel` then refuses to start).
+ */
+function userEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
+}
