@@ -23,7 +23,7 @@ import { machineInfo } from "./machine.js";
 import { fromRoot } from "../tools/paths.js";
 import { evaluateTargets, renderMarkdown, renderSvg, type BenchResults } from "./report.js";
 import { summarize } from "./stats.js";
-import { makeSelfSignedCert } from "./tls.js";
+import { makeSelfSignedCert } from "../tools/tls.js";
 
 const sections = ["browser", "gateway", "sockets", "bundle"] as const;
 type Section = (typeof sections)[number];

@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitForListening } from "../../tools/listening.js";
 import { closedPort } from "./tcp-proxy.js";
 
 export interface Nginx {
@@ -62,16 +62,9 @@ http {
   child.stderr?.on("data", (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Ready when the port accepts connections.
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${stderr}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)));
-      s.on("error", () => resolve(false));
-    });
-    if (ok) break;
-    if (i > 100) throw new Error(`nginx did not listen on ${port}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const ready = await waitForListening(port, { stopped: () => child.exitCode !== null, timeoutMs: 5_000 });
+  if (ready === "stopped") throw new Error(`nginx exited (${child.exitCode}): ${stderr}`);
+  if (ready === "timeout") throw new Error(`nginx did not listen on ${port}: ${stderr}`);
   return {
     port,
     url: `http://127.0.0.1:${port}`,

@@ -1,6 +1,6 @@
 // The Connect backend's other listeners and protocols: Connect and gRPC-Web over h2c,
 // HTTP/1.1 with CORS, HTTP/2 over TLS; plus back-pressure and quick close on both backends.
-import { execFileSync } from "node:child_process";
+import { writeSelfSignedCert } from "../../tools/tls.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,29 +100,7 @@ describe("Connect backend on HTTP/2 over TLS", () => {
   let cert: Buffer;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "swtunnel-tls-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
+    writeSelfSignedCert(dir);
     cert = readFileSync(join(dir, "cert.pem"));
     backend = await startConnectBackend({ tls: { key: readFileSync(join(dir, "key.pem")), cert } });
   });

@@ -3,12 +3,14 @@
  * read, its {{...}} placeholders (ports, paths, idle timeout) filled in, and the Debian
  * binary started on it as a child process in a temp dir. Loopback only, free ports.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitForListening } from "../../tools/listening.js";
 import { fromRoot } from "../../tools/paths.js";
+import { writeSelfSignedCert } from "../../tools/tls.js";
 
 export type ProxyKind = "nginx" | "haproxy" | "caddy";
 
@@ -58,36 +60,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Makes a self-signed certificate for 127.0.0.1 and localhost with openssl, in `dir`. */
-export function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdio: "ignore" },
-  );
-  return { cert, key };
-}
-
 function command(kind: ProxyKind, dir: string, config: string): { bin: string; args: string[]; env?: NodeJS.ProcessEnv } {
   switch (kind) {
     case "nginx":
@@ -110,7 +82,7 @@ export async function startProxy(kind: ProxyKind, options: ProxyOptions): Promis
   const port = await freePort();
   const tlsPort = await freePort();
   // Every recipe has a TLS listener; without a certificate from the caller, make one.
-  const tls = options.tls ?? makeCertificate(dir);
+  const tls = options.tls ?? writeSelfSignedCert(dir);
   const pem = join(dir, "cert-and-key.pem"); // HAProxy's crt: the chain and the key in one file
   await writeFile(pem, `${await readFile(tls.cert, "utf8")}${await readFile(tls.key, "utf8")}`);
   const values: Record<string, string> = {
@@ -133,24 +105,16 @@ export async function startProxy(kind: ProxyKind, options: ProxyOptions): Promis
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`${kind} exited (${child.exitCode ?? child.signalCode}) on ${recipeFile[kind]}:\n${output}`);
-    }
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)));
-      s.on("error", () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      await exited;
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`${kind} did not listen on ${port} within 15 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  const ready = await waitForListening(port, { stopped: () => child.exitCode !== null || child.signalCode !== null, timeoutMs: 15_000 });
+  if (ready === "stopped") {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`${kind} exited (${child.exitCode ?? child.signalCode}) on ${recipeFile[kind]}:\n${output}`);
+  }
+  if (ready === "timeout") {
+    child.kill("SIGKILL");
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`${kind} did not listen on ${port} within 15 s:\n${output}`);
   }
   return {
     kind,

@@ -15,7 +15,8 @@ import { createTransportOverTunnel, createTunnelClient, type TunnelClient, type 
 import { type Backend, Recorder, startGrpcBackend } from "../../demo/backend/index.js";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../server/index.js";
-import { freePort, makeCertificate, type ProxyKind, type RunningProxy, startProxy } from "./proxies.js";
+import { writeSelfSignedCert } from "../../tools/tls.js";
+import { freePort, type ProxyKind, type RunningProxy, startProxy } from "./proxies.js";
 
 /** Counts how often the backend ran each request id (the plain Recorder keeps a flag). */
 export class CountingRecorder extends Recorder {
@@ -111,7 +112,7 @@ export function proxySuite(kind: ProxyKind): void {
 
     beforeAll(async () => {
       certDir = await mkdtemp(join(tmpdir(), "swtunnel-cert-"));
-      certificate = makeCertificate(certDir);
+      certificate = writeSelfSignedCert(certDir);
       backend = await startGrpcBackend({ recorder });
       ports[0] = await freePort();
       ports[1] = await freePort();

@@ -3,7 +3,7 @@
  * MAX_CONCURRENT_STREAMS, reconnecting after the backend ends its sessions, keepalive
  * PINGs that retire a dead session, TLS upstreams, and header hygiene towards the backend.
  */
-import { execFileSync } from "node:child_process";
+import { writeSelfSignedCert } from "../../tools/tls.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
@@ -286,27 +286,7 @@ describe("TLS upstream", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "swtunnel-tls-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-days",
-        "1",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
+    writeSelfSignedCert(dir);
     tls = { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
     backend = await startBackend(echo, { tls });
     cleanups.push(() => backend.close());

@@ -14,7 +14,7 @@ import { type Backend, startGrpcBackend } from "../../demo/backend/index.js";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway, OptionsError } from "../../server/index.js";
 import { parseCli, UsageError } from "../../server/cli-args.js";
-import { makeCertificate } from "../deploy/proxies.js";
+import { writeSelfSignedCert } from "../../tools/tls.js";
 
 describe("TLS in the gateway", () => {
   let dir: string;
@@ -25,7 +25,7 @@ describe("TLS in the gateway", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "swtunnel-tls-"));
-    const files = makeCertificate(dir);
+    const files = writeSelfSignedCert(dir);
     cert = await readFile(files.cert);
     key = await readFile(files.key);
     backend = await startGrpcBackend();
