@@ -7,10 +7,8 @@
  * Not timed. Lives here rather than under test/ so that `vitest run` needs no browser.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { expect, test } from "@playwright/test";
-import { build } from "esbuild";
+import { bundleForNode } from "../tools/bundle-for-node.js";
 import { main } from "../demo/run.js";
 
 test("the headless demo makes 64 sequential SayHello calls through the tunnel with each client and exits 0", async () => {
@@ -63,19 +61,7 @@ test("the demo page shows the tunnel and the direct call side by side, with both
 });
 
 test("Ctrl-C during a headless run stops it: exit 130, Chromium and the servers gone", async () => {
-  const root = fileURLToPath(new URL("../", import.meta.url));
-  const bundle = `${root}node_modules/.cache/swtunnel-test/demo-run-e2e.mjs`;
-  mkdirSync(`${root}node_modules/.cache/swtunnel-test`, { recursive: true });
-  // Dependencies stay external: the bundle lives under node_modules/ and resolves them there.
-  await build({
-    entryPoints: [`${root}demo/run.ts`],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    outfile: bundle,
-    logLevel: "silent",
-  });
+  const bundle = await bundleForNode("demo/run.ts", "demo-run-e2e");
   const child = spawn(process.execPath, [bundle, "--headless", "--calls", "100000000"], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -5,29 +5,16 @@
  * and a taken default port falls back to a free one. No browser.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleForNode } from "../../tools/bundle-for-node.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { listenOn, main } from "../../demo/run.js";
 import { startStaticServer } from "../../tools/static-server.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bundle = `${root}node_modules/.cache/swtunnel-test/demo-run.mjs`;
+let bundle: string;
 
 beforeAll(async () => {
-  mkdirSync(`${root}node_modules/.cache/swtunnel-test`, { recursive: true });
-  // Dependencies stay external: the bundle lives under node_modules/ and resolves them there.
-  await build({
-    entryPoints: [`${root}demo/run.ts`],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    outfile: bundle,
-    logLevel: "silent",
-  });
+  bundle = await bundleForNode("demo/run.ts", "demo-run");
 });
 
 /** The demo process: its output so far, and its exit. */

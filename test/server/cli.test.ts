@@ -1,9 +1,9 @@
 /** The CLI: parsing in-process, and the real process built with esbuild and spawned. */
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { build } from "esbuild";
+import { bundleForNode } from "../../tools/bundle-for-node.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envName, parseCli, usage } from "../../server/cli-args.js";
 import { main } from "../../server/cli-run.js";
@@ -13,7 +13,7 @@ import { OPTION_SPECS, type OptionSpec } from "../../server/options.js";
 import { startH2Backend, type H2Backend } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const bundle = `${root}node_modules/.cache/swtunnel-test/cli.mjs`;
+let bundle: string;
 let backend: H2Backend;
 
 function capture(isTTY = false) {
@@ -41,17 +41,7 @@ async function start(argv: readonly string[], isTTY: boolean) {
 
 beforeAll(async () => {
   backend = await startH2Backend();
-  mkdirSync(`${root}node_modules/.cache/swtunnel-test`, { recursive: true });
-  // Dependencies stay external: the bundle lives under node_modules/ and resolves them there.
-  await build({
-    entryPoints: [`${root}server/cli.ts`],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    outfile: bundle,
-    logLevel: "silent",
-  });
+  bundle = await bundleForNode("server/cli.ts", "cli");
 });
 afterAll(async () => {
   await backend.close();
