@@ -265,17 +265,22 @@ const sampler = setInterval(() => {
     .catch(() => {});
 }, 5000);
 
-// Faults at 1/4 and 3/4 of the run: the upstream killed and restarted; at 1/2: the gateway
-// drained and replaced at the same address.
-const faults = (async () => {
-  await pause(durationMs / 4);
-  if (stopping) return;
+/** The upstream killed with SIGKILL and restarted at the same address 2 s later. */
+async function killUpstream(): Promise<void> {
   console.log(`[${elapsed()} s] fault: upstream killed (SIGKILL), restarted in 2 s`);
   faultUntil = performance.now() + 60_000;
   backend.process.kill("SIGKILL");
   await pause(2000);
   backend = await startRole("backend", backendPort);
   faultUntil = performance.now() + 3000;
+}
+
+// Faults at 1/4 and 3/4 of the run: the upstream killed and restarted; at 1/2: the gateway
+// drained and replaced at the same address.
+const faults = (async () => {
+  await pause(durationMs / 4);
+  if (stopping) return;
+  await killUpstream();
   await pause(durationMs / 4 - 2000);
   if (stopping) return;
   console.log(`[${elapsed()} s] fault: gateway drained and replaced`);
@@ -286,12 +291,7 @@ const faults = (async () => {
   faultUntil = performance.now() + 3000;
   await pause(durationMs / 4);
   if (stopping) return;
-  console.log(`[${elapsed()} s] fault: upstream killed (SIGKILL), restarted in 2 s`);
-  faultUntil = performance.now() + 60_000;
-  backend.process.kill("SIGKILL");
-  await pause(2000);
-  backend = await startRole("backend", backendPort);
-  faultUntil = performance.now() + 3000;
+  await killUpstream();
 })();
 
 await pause(durationMs);
