@@ -8,7 +8,7 @@ import { SUBPROTOCOL } from "../protocol/index.js";
 
 /** A refused upgrade: HTTP status and a short reason for the body and the logs. */
 export interface Refusal {
-  status: 400 | 401 | 403 | 408 | 503;
+  status: 400 | 401 | 403 | 408 | 429 | 503;
   reason: string;
 }
 
@@ -84,8 +84,11 @@ export class SocketCounter {
   /** Over a limit: a refusal; else undefined (the caller then calls `add`). */
   check(ip: string, options: Pick<AdmissionOptions, "maxSockets" | "maxSocketsPerIp">): Refusal | undefined {
     if (this.total >= options.maxSockets) return { status: 503, reason: `gateway is at its limit of ${options.maxSockets} sockets` };
+    // 429, not 503: this client is over its own limit, the gateway is not unavailable. A
+    // proxy retries a 503 on the other gateway and counts it as that gateway failing
+    // (nginx then takes every gateway out of rotation for everybody; test/deploy).
     if ((this.perIp.get(ip) ?? 0) >= options.maxSocketsPerIp) {
-      return { status: 503, reason: `address ${ip} is at its limit of ${options.maxSocketsPerIp} sockets` };
+      return { status: 429, reason: `address ${ip} is at its limit of ${options.maxSocketsPerIp} sockets` };
     }
     return undefined;
   }

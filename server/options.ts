@@ -87,7 +87,7 @@ export interface GatewayOptions {
   authenticate?: (request: IncomingMessage) => boolean | Promise<boolean>;
   /** Open tunnel sockets in total; more get HTTP 503. Default 10000. */
   maxSockets?: number;
-  /** Open tunnel sockets per client IP; more get HTTP 503. Default 100. */
+  /** Open tunnel sockets per client IP; more get HTTP 429. Default 100. */
   maxSocketsPerIp?: number;
   /** Streams open at once on one socket (SETTINGS MAX_CONCURRENT_STREAMS). Default 100. */
   maxStreamsPerSocket?: number;
@@ -358,7 +358,7 @@ export const OPTION_SPECS = [
     default: 100,
     min: 1,
     max: U31,
-    doc: "open tunnel sockets per client IP; more get HTTP 503",
+    doc: "open tunnel sockets per client IP; more get HTTP 429",
   },
   {
     key: "maxStreamsPerSocket",

@@ -3,14 +3,17 @@
  * haproxy.test.ts and caddy.test.ts: a real grpc-js backend, two real gateways, the
  * proxy on its recipe, and Node tunnel clients with Connect transports through it.
  */
+import http from "node:http";
 import * as net from "node:net";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { SUBPROTOCOL } from "../../protocol/index.js";
 import { createTransportOverTunnel, createTunnelClient, type TunnelClient, type TunnelStatus } from "../../client/index.js";
 import { type Backend, Recorder, startGrpcBackend } from "../../demo/backend/index.js";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
@@ -240,6 +243,47 @@ export function proxySuite(kind: ProxyKind): void {
       for (const g of [...retired, gateways[0]!]) expect(await sample(g, "swtunnel_streams_total")).toBeGreaterThan(0);
     });
 
+    it("the client address the proxy forwards reaches the gateways' per-IP limit and their logs", async () => {
+      // Clients bind 127.0.0.2 and 127.0.0.3; the proxy reaches the gateways from 127.0.0.1,
+      // which --trust-proxy names. One socket per address per gateway: two gateways, two sockets.
+      const logs: Array<Record<string, unknown>> = [];
+      const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+      const trusting = { trustProxy: ["127.0.0.1"], maxSocketsPerIp: 1, logger };
+      await restart(0, trusting);
+      await restart(1, trusting);
+      await waitRoutedTo(gateways[0]!);
+      await waitRoutedTo(gateways[1]!);
+      const url = `ws://127.0.0.1:${proxy.port}/tunnel`;
+      const held: Array<{ close(): void }> = [];
+      try {
+        // Until 127.0.0.2 holds a socket on each gateway. The proxy passes a 429 through
+        // instead of trying the other gateway, so an attempt that lands on the gateway
+        // already holding one is refused; the next lands on the other.
+        const refusals: string[] = [];
+        for (let attempt = 0; attempt < 10 && held.length < 2; attempt++) {
+          const u = await upgradeFrom(url, "127.0.0.2");
+          if (u.status === 101) held.push(u);
+          else refusals.push(`${u.status} ${u.body.trim()}`);
+        }
+        expect(gateways.map((g) => g.stats().sockets)).toEqual([1, 1]);
+        for (const r of refusals) expect(r).toBe("429 address 127.0.0.2 is at its limit of 1 sockets");
+        // Now every attempt from that address is refused, whichever gateway it reaches,
+        // though every socket's TCP peer is the proxy.
+        for (let i = 0; i < 4; i++) {
+          const u = await upgradeFrom(url, "127.0.0.2");
+          expect(`${u.status} ${u.body.trim()}`).toBe("429 address 127.0.0.2 is at its limit of 1 sockets");
+        }
+        // Another client behind the same proxy is not affected.
+        const other = await upgradeFrom(url, "127.0.0.3");
+        held.push(other);
+        expect(other.status).toBe(101);
+        const opened = logs.filter((l) => l.msg === "socket open" && l.peer === "127.0.0.1").map((l) => l.remote);
+        expect(opened.filter((r) => r !== "127.0.0.1").sort()).toEqual(["127.0.0.2", "127.0.0.2", "127.0.0.3"]);
+      } finally {
+        for (const h of held) h.close();
+      }
+    });
+
     if (kind === "caddy") {
       it("Caddy applies no idle timeout to WebSockets: a socket without keepalive outlives servers.timeouts.idle", async () => {
         await restart(0, { pingIntervalMs: 0 });
@@ -285,4 +329,29 @@ async function httpConnectionClosedByIdleTimeout(port: number): Promise<void> {
     socket.once("error", reject);
   });
   expect(answer).toMatch(/^HTTP\/1\.1 200/);
+}
+
+/** A WebSocket upgrade through `url` from the local address `from`: its status and body, and a way to close it. */
+async function upgradeFrom(url: string, from: string): Promise<{ status: number; body: string; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url.replace(/^ws/, "http"), {
+      localAddress: from,
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-protocol": SUBPROTOCOL,
+        origin: url.replace(/^ws/, "http").replace(/\/tunnel$/, ""),
+      },
+    });
+    req.on("upgrade", (res, socket) => resolve({ status: res.statusCode ?? 0, body: "", close: () => socket.destroy() }));
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, close() {} }));
+    });
+    req.on("error", reject);
+  });
 }

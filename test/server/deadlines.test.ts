@@ -221,7 +221,7 @@ describe("SETTINGS deadline", () => {
 });
 
 describe("connections before the upgrade (slowloris)", () => {
-  it("counts them toward maxSocketsPerIp: 300 slow connections from one IP, 100 held then 408, the rest 503; other IPs unaffected", async () => {
+  it("counts them toward maxSocketsPerIp: 300 slow connections from one IP, 100 held then 408, the rest 429; other IPs unaffected", async () => {
     const upgradeTimeoutMs = 5000;
     const gw = await gateway({ maxSocketsPerIp: 100, upgradeTimeoutMs });
     const port = gw.address.port;
@@ -240,12 +240,12 @@ describe("connections before the upgrade (slowloris)", () => {
     );
     // While slots are held, the same IP is refused like any socket and other IPs still get in.
     await expect.poll(() => gw.stats().pendingConnections, { timeout: 30_000 }).toBe(100);
-    await expect(RawClient.connect(gw.tunnelUrl, { localAddress: "127.0.0.1" })).rejects.toThrow("HTTP 503");
+    await expect(RawClient.connect(gw.tunnelUrl, { localAddress: "127.0.0.1" })).rejects.toThrow("HTTP 429");
     const other = await connect(gw, { localAddress: "127.0.0.2" });
     await expectWorks(other);
     const answers = await Promise.all(slow);
     const status = (a: string) => a.split("\r\n")[0];
-    const refused = answers.filter((a) => status(a) === "HTTP/1.1 503 Service Unavailable");
+    const refused = answers.filter((a) => status(a) === "HTTP/1.1 429 Too Many Requests");
     const timedOut = answers.filter((a) => status(a) === "HTTP/1.1 408 Request Timeout");
     expect(refused.length + timedOut.length).toBe(300);
     expect(refused.length).toBeGreaterThanOrEqual(200);

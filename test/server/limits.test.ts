@@ -1,6 +1,6 @@
 /**
- * The gateway's limits, each breached on purpose: the precise refusal (HTTP 503 at the
- * upgrade, RST_STREAM MESSAGE_TOO_LARGE), the count in swtunnel_errors_total, and a second
+ * The gateway's limits, each breached on purpose: the precise refusal (HTTP 503 or 429 at
+ * the upgrade, RST_STREAM MESSAGE_TOO_LARGE), the count in swtunnel_errors_total, and a second
  * socket that keeps working. Also: a client that honours maxStreamsPerSocket is never refused.
  */
 import http from "node:http";
@@ -94,12 +94,12 @@ describe("socket limits at the upgrade", () => {
     await expectWorks(await connect(gw));
   });
 
-  it("maxSocketsPerIp: 503 naming the address; another address is still admitted", async () => {
+  it("maxSocketsPerIp: 429 naming the address (the client is over its limit, not the gateway); another address is still admitted", async () => {
     const gw = await gateway({ maxSocketsPerIp: 2 });
     const a = await connect(gw);
     await connect(gw);
-    expect(await upgrade(gw)).toEqual({ status: 503, body: "address 127.0.0.1 is at its limit of 2 sockets\n" });
-    expect(await metric(gw, 'swtunnel_errors_total{code="http_503"}')).toBe(1);
+    expect(await upgrade(gw)).toEqual({ status: 429, body: "address 127.0.0.1 is at its limit of 2 sockets\n" });
+    expect(await metric(gw, 'swtunnel_errors_total{code="http_429"}')).toBe(1);
     const other = await connect(gw, "127.0.0.2");
     await expectWorks(other);
     await expectWorks(a);

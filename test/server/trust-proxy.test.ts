@@ -86,7 +86,7 @@ describe("trustProxy behind nginx", () => {
     expect(gateway.stats().sockets).toBe(150);
     // 127.0.0.2 is at its limit, though every socket's TCP peer is nginx.
     expect(await refusal(nginx.tunnelUrl, "127.0.0.2")).toEqual({
-      status: 503,
+      status: 429,
       body: "address 127.0.0.2 is at its limit of 100 sockets\n",
     });
     // A client that claims to be someone else before nginx is still itself (nginx appends the real address).
