@@ -1,0 +1,74 @@
+/**
+ * The in-process upstream: implements `Upstream` by calling Connect-ES universal handlers
+ * (`createConnectRouter().handlers`, what connect-node's adapter serves) in this process,
+ * with no HTTP/2 and no socket in between. A tunnel stream's request becomes a
+ * `UniversalServerRequest` (its body is the stream's request body, whose window credit
+ * goes back only as the handler reads it) and the `UniversalServerResponse` goes back as
+ * the stream's head, body (pulled as the tunnel window allows) and trailers.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { errorResponse } from "../adapters/client-protocol.js";
+import { EMPTY_BODY } from "../body.js";
+import { didYouMean } from "../did-you-mean.js";
+import type { ProxyRequest, ProxyResponse, Upstream } from "../exchange.js";
+import type { HeaderList } from "../../protocol/index.js";
+
+/** The URL origin handlers see in `UniversalServerRequest.url` (they read its path and query). */
+export const IN_PROCESS_ORIGIN = "http://in-process.invalid";
+
+/**
+ * An `Upstream` dispatching each request to the handler registered for its path (the
+ * query is ignored when matching, as connect-node does). A path with no handler is
+ * answered `unimplemented` in the client's protocol, naming the path. Throws when two
+ * handlers claim the same path.
+ */
+export function createInProcessUpstream(handlers: readonly UniversalHandler[]): Upstream {
+  const byPath = new Map<string, UniversalHandler>();
+  for (const h of handlers) {
+    if (byPath.has(h.requestPath)) throw new Error(`two handlers for ${h.requestPath}; register each method once`);
+    byPath.set(h.requestPath, h);
+  }
+  const paths = [...byPath.keys()];
+  return async (request: ProxyRequest): Promise<ProxyResponse> => {
+    const path = request.path.split("?", 1)[0]!;
+    const handler = byPath.get(path);
+    if (!handler) {
+      const hint = didYouMean(path, paths) || `; ${paths.length} methods are served here`;
+      return errorResponse(request, new ConnectError(`no handler for ${path} in this server${hint}`, Code.Unimplemented));
+    }
+    const response = await handler(toUniversalRequest(request));
+    const trailer = response.trailer;
+    return {
+      status: response.status,
+      headers: response.header ? headerList(response.header) : [],
+      body: response.body ?? EMPTY_BODY,
+      trailers: () => (trailer ? headerList(trailer) : []),
+    };
+  };
+}
+
+/** The tunnel request as Connect-ES's universal server request (HTTP/2 semantics). */
+export function toUniversalRequest(request: ProxyRequest): UniversalServerRequest {
+  const header = new Headers();
+  for (const [name, value] of request.headers) if (!name.startsWith(":")) header.append(name, value);
+  return {
+    httpVersion: "2.0",
+    method: request.method,
+    url: IN_PROCESS_ORIGIN + request.path,
+    header,
+    body: request.body,
+    signal: request.signal,
+  };
+}
+
+/** A Headers object as the tunnel's header list (lowercase names; set-cookie kept apart). */
+function headerList(headers: Headers): HeaderList {
+  const list: HeaderList = [];
+  for (const [name, value] of headers) {
+    if (name === "set-cookie") continue;
+    list.push([name, value]);
+  }
+  for (const cookie of headers.getSetCookie()) list.push(["set-cookie", cookie]);
+  return list;
+}
