@@ -29,14 +29,10 @@ export function createInProcessUpstream(handlers: readonly UniversalHandler[]): 
     if (byPath.has(h.requestPath)) throw new Error(`two handlers for ${h.requestPath}; register each method once`);
     byPath.set(h.requestPath, h);
   }
-  const paths = [...byPath.keys()];
   return async (request: ProxyRequest): Promise<ProxyResponse> => {
     const path = request.path.split("?", 1)[0]!;
     const handler = byPath.get(path);
-    if (!handler) {
-      const hint = didYouMean(path, paths) || `; ${paths.length} methods are served here`;
-      return errorResponse(request, new ConnectError(`no handler for ${path} in this server${hint}`, Code.Unimplemented));
-    }
+    if (!handler) return errorResponse(request, new ConnectError(unknownMethod(path, handlers), Code.Unimplemented));
     const response = await handler(toUniversalRequest(request));
     const trailer = response.trailer;
     return {
@@ -46,6 +42,18 @@ export function createInProcessUpstream(handlers: readonly UniversalHandler[]): 
       trailers: () => (trailer ? headerList(trailer) : []),
     };
   };
+}
+
+/** Why `path` has no handler: the service is not served, or it has no such method (with a likely typo fixed). */
+export function unknownMethod(path: string, handlers: readonly UniversalHandler[]): string {
+  const [, service = "", method = ""] = /^\/([^/]*)\/?(.*)$/.exec(path) ?? [];
+  const services = [...new Set(handlers.map((h) => h.service.typeName))];
+  if (!services.includes(service)) {
+    const served = services.length > 0 ? `; it serves ${services.join(", ")}` : "; it serves no service";
+    return `no service ${service || path} in this server${didYouMean(service, services) || served}`;
+  }
+  const methods = handlers.filter((h) => h.service.typeName === service).map((h) => h.method.name);
+  return `no method ${method} in service ${service}${didYouMean(method, methods)}`;
 }
 
 /** The tunnel request as Connect-ES's universal server request (HTTP/2 semantics). */
