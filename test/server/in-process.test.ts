@@ -11,12 +11,7 @@ import { Code, ConnectError, createClient, createConnectRouter, type Client, typ
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { connectRoutes, Recorder } from "../../demo/backend/index.js";
-import {
-  BidiRequestSchema,
-  ClientStreamRequestSchema,
-  ErrorDetailSchema,
-  TestService,
-} from "../../demo/gen/swtunnel/test/v1/test_pb.js";
+import { BidiRequestSchema, ClientStreamRequestSchema, ErrorDetailSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createTransportOverTunnel, createTunnelClient, type TunnelClient } from "../../client/index.js";
 import { ErrorCode, SUBPROTOCOL } from "../../protocol/index.js";
 import { createGateway, createTunnelEndpoint, type TunnelEndpoint, type TunnelEndpointOptions } from "../../server/index.js";
@@ -355,7 +350,7 @@ describe("flow control", () => {
 describe("drain", () => {
   it("close() lets a call in flight finish, sends GOAWAY and refuses new upgrades; the app server stays up", async () => {
     const own = await startApp({ routes: connectRoutes(recorder) });
-    const t = createTunnelClient({ url: own.tunnelUrl, WebSocket, reconnect: false });
+    const t = createTunnelClient({ url: own.tunnelUrl, WebSocket });
     const raw = await RawClient.connect(own.tunnelUrl);
     try {
       const client = createClient(TestService, createTransportOverTunnel({ client: t }));
