@@ -244,6 +244,25 @@ describe("an unknown method", () => {
   });
 });
 
+describe("Connect GET", () => {
+  it("is refused for a method without NO_SIDE_EFFECTS by the handler itself (405), as a Connect upstream does", async () => {
+    const c = await RawClient.connect(app.tunnelUrl);
+    try {
+      c.send({
+        kind: "request-headers",
+        streamId: 1,
+        endStream: true,
+        method: "GET",
+        path: `/${SERVICE}/Unary?encoding=json&message=${encodeURIComponent("{}")}`,
+        headers: [],
+      });
+      expect((await c.collect(1)).status).toBe(405);
+    } finally {
+      c.close();
+    }
+  });
+});
+
 describe("admission", () => {
   it("an Origin other than the app's own is refused with 403; the app's own origin is admitted", async () => {
     const before = await metric(app.endpoint, 'swtunnel_upgrades_rejected_total{status="403"}');
