@@ -62,7 +62,11 @@ export interface TunnelEndpointStats {
   bufferedBytes: number;
 }
 
-/** Something that emits HTTP upgrades: `http.Server`, `https.Server`. */
+/**
+ * Something that emits HTTP/1.1 upgrades: `http.Server`, `https.Server`,
+ * `http2.createSecureServer({ allowHTTP1: true })`. (A cleartext `http2.createServer` speaks
+ * no HTTP/1.1, so it can carry no WebSocket.)
+ */
 export interface UpgradeSource {
   on(event: "upgrade", listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
   off(event: "upgrade", listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;

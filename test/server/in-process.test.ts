@@ -5,9 +5,11 @@
  * dispatched in process. All on 127.0.0.1.
  */
 import http from "node:http";
+import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createConnectRouter, type Client, type Transport } from "@connectrpc/connect";
+import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { connectRoutes, Recorder } from "../../demo/backend/index.js";
@@ -15,6 +17,7 @@ import { BidiRequestSchema, ClientStreamRequestSchema, ErrorDetailSchema, TestSe
 import { createTransportOverTunnel, createTunnelClient, type TunnelClient } from "../../client/index.js";
 import { ErrorCode, SUBPROTOCOL } from "../../protocol/index.js";
 import { createGateway, createTunnelEndpoint, type TunnelEndpoint, type TunnelEndpointOptions } from "../../server/index.js";
+import { makeSelfSignedCert } from "../../tools/tls.js";
 import { RawClient, envelope, grpcHeaders, header } from "./helpers.js";
 
 const SERVICE = "swtunnel.test.v1.TestService";
@@ -314,6 +317,41 @@ describe("the app's own server", () => {
       status: 400,
       body: "no WebSocket endpoint at /other; the tunnel path is /tunnel\n",
     });
+  });
+});
+
+describe("on an HTTP/2 server", () => {
+  it("attaches to http2.createSecureServer({ allowHTTP1 }): tunnel over wss beside connect-node's own HTTP/2 clients", async () => {
+    const { key, cert } = await makeSelfSignedCert();
+    const server = http2.createSecureServer({ key, cert, allowHTTP1: true }, connectNodeAdapter({ routes: connectRoutes(recorder) }));
+    const endpoint = createTunnelEndpoint({ routes: connectRoutes(recorder), logLevel: "silent" });
+    endpoint.attach(server);
+    const open = new Set<http2.ServerHttp2Session>();
+    server.on("session", (session) => {
+      open.add(session);
+      session.once("close", () => open.delete(session));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    class TrustingWebSocket extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols, { ca: cert });
+      }
+    }
+    const t = createTunnelClient({ url: `wss://127.0.0.1:${port}/tunnel`, WebSocket: TrustingWebSocket });
+    try {
+      const viaTunnel = createClient(TestService, createTransportOverTunnel({ client: t }));
+      expect((await viaTunnel.unary({ text: "over wss" })).text).toBe("over wss");
+      const direct = createClient(TestService, createGrpcTransport({ baseUrl: `https://127.0.0.1:${port}`, nodeOptions: { ca: cert } }));
+      expect((await direct.unary({ text: "over h2" })).text).toBe("over h2");
+    } finally {
+      t.close();
+      await endpoint.close(0);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of open) session.destroy();
+      });
+    }
   });
 });
 
