@@ -8,7 +8,7 @@
 import http, { type IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
-import { createConnectRouter, type ConnectRouter, type ConnectRouterOptions } from "@connectrpc/connect";
+import { createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
@@ -22,7 +22,7 @@ import type { GatewayContext } from "./context.js";
 import { createLogger } from "./log.js";
 import { GatewayMetrics } from "./metrics.js";
 import { OptionsError, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
-import { createInProcessUpstream } from "./upstream/in-process.js";
+import { inProcessUpstreams } from "./upstream/in-process.js";
 
 /** Gateway options that only a standalone gateway (its listener, its upstream) has. */
 type StandaloneOnly =
@@ -50,6 +50,12 @@ export interface TunnelEndpointOptions extends Omit<GatewayOptions, StandaloneOn
    * connectNodeAdapter, `acceptCompression` defaults to gzip and brotli.
    */
   router?: ConnectRouterOptions;
+  /**
+   * Context values for each call (the handler's `ctx.values`), from the upgrade request of
+   * the call's socket: its cookies, the user `authenticate` admitted. Runs once per call,
+   * as connectNodeAdapter's `contextValues` runs once per request.
+   */
+  contextValues?: (upgrade: IncomingMessage) => ContextValues;
 }
 
 /** Counters for tests and health checks. */
@@ -103,7 +109,7 @@ export interface TunnelEndpoint {
 
 /** Creates a tunnel endpoint serving `options.routes` (or `options.handlers`) in this process. */
 export function createTunnelEndpoint(options: TunnelEndpointOptions): TunnelEndpoint {
-  const { routes, handlers: given, router: routerOptions, ...gatewayOptions } = options;
+  const { routes, handlers: given, router: routerOptions, contextValues, ...gatewayOptions } = options;
   if ((routes === undefined) === (given === undefined)) {
     throw new OptionsError("createTunnelEndpoint needs routes (as connectNodeAdapter takes them) or handlers, exactly one of the two");
   }
@@ -115,13 +121,14 @@ export function createTunnelEndpoint(options: TunnelEndpointOptions): TunnelEndp
   }
   const o = resolveOptions({ ...gatewayOptions, upstream: "http://in-process.invalid", upstreamProtocol: "connect" });
   const log = o.logger ?? createLogger(o.logLevel, o.logFormat);
+  const upstreams = inProcessUpstreams(handlers ?? []);
   const metrics = new GatewayMetrics({ services: o.allowServices });
   const trusted = trustList(o.trustProxy);
   const ctx: GatewayContext = {
     options: o,
     // Connect's handlers speak Connect, gRPC and gRPC-Web: every call passes through untouched.
     adapters: createAdapters({ upstreamProtocol: "connect" }),
-    upstream: createInProcessUpstream(handlers ?? []),
+    upstream: upstreams(),
     metrics,
     log,
   };
@@ -169,7 +176,8 @@ export function createTunnelEndpoint(options: TunnelEndpointOptions): TunnelEndp
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       accepted = true;
-      const conn = new TunnelConnection(ctx, ws, remote, client.chain.join(", "));
+      const own = contextValues ? { ...ctx, upstream: upstreams(() => contextValues(req)) } : ctx;
+      const conn = new TunnelConnection(own, ws, remote, client.chain.join(", "));
       connections.add(conn);
       metrics.sockets.inc();
       metrics.socketsTotal.inc();

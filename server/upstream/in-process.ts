@@ -6,7 +6,7 @@
  * goes back only as the handler reads it) and the `UniversalServerResponse` goes back as
  * the stream's head, body (pulled as the tunnel window allows) and trailers.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { errorResponse } from "../adapters/client-protocol.js";
 import { EMPTY_BODY } from "../body.js";
@@ -20,28 +20,38 @@ export const IN_PROCESS_ORIGIN = "http://in-process.invalid";
 /**
  * An `Upstream` dispatching each request to the handler registered for its path (the
  * query is ignored when matching, as connect-node does). A path with no handler is
- * answered `unimplemented` in the client's protocol, naming the path. Throws when two
+ * answered `unimplemented` in the client's protocol, naming the service or method.
+ * `contextValues` runs once per call (the handler's `ctx.values`). Throws when two
  * handlers claim the same path.
  */
-export function createInProcessUpstream(handlers: readonly UniversalHandler[]): Upstream {
+export function createInProcessUpstream(handlers: readonly UniversalHandler[], contextValues?: () => ContextValues): Upstream {
+  return inProcessUpstreams(handlers)(contextValues);
+}
+
+/**
+ * The handlers indexed once, and an `Upstream` over them per `contextValues` source (one
+ * per socket when the values come from its upgrade request).
+ */
+export function inProcessUpstreams(handlers: readonly UniversalHandler[]): (contextValues?: () => ContextValues) => Upstream {
   const byPath = new Map<string, UniversalHandler>();
   for (const h of handlers) {
     if (byPath.has(h.requestPath)) throw new Error(`two handlers for ${h.requestPath}; register each method once`);
     byPath.set(h.requestPath, h);
   }
-  return async (request: ProxyRequest): Promise<ProxyResponse> => {
-    const path = request.path.split("?", 1)[0]!;
-    const handler = byPath.get(path);
-    if (!handler) return errorResponse(request, new ConnectError(unknownMethod(path, handlers), Code.Unimplemented));
-    const response = await handler(toUniversalRequest(request));
-    const trailer = response.trailer;
-    return {
-      status: response.status,
-      headers: response.header ? headerList(response.header) : [],
-      body: response.body ?? EMPTY_BODY,
-      trailers: () => (trailer ? headerList(trailer) : []),
+  return (contextValues) =>
+    async (request: ProxyRequest): Promise<ProxyResponse> => {
+      const path = request.path.split("?", 1)[0]!;
+      const handler = byPath.get(path);
+      if (!handler) return errorResponse(request, new ConnectError(unknownMethod(path, handlers), Code.Unimplemented));
+      const response = await handler(toUniversalRequest(request, contextValues?.()));
+      const trailer = response.trailer;
+      return {
+        status: response.status,
+        headers: response.header ? headerList(response.header) : [],
+        body: response.body ?? EMPTY_BODY,
+        trailers: () => (trailer ? headerList(trailer) : []),
+      };
     };
-  };
 }
 
 /** Why `path` has no handler: the service is not served, or it has no such method (with a likely typo fixed). */
@@ -57,7 +67,7 @@ export function unknownMethod(path: string, handlers: readonly UniversalHandler[
 }
 
 /** The tunnel request as Connect-ES's universal server request (HTTP/2 semantics). */
-export function toUniversalRequest(request: ProxyRequest): UniversalServerRequest {
+export function toUniversalRequest(request: ProxyRequest, contextValues?: ContextValues): UniversalServerRequest {
   const header = new Headers();
   for (const [name, value] of request.headers) if (!name.startsWith(":")) header.append(name, value);
   return {
@@ -67,6 +77,7 @@ export function toUniversalRequest(request: ProxyRequest): UniversalServerReques
     header,
     body: request.body,
     signal: request.signal,
+    ...(contextValues && { contextValues }),
   };
 }
 

@@ -7,13 +7,28 @@
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createConnectRouter, type Client, type Transport } from "@connectrpc/connect";
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createClient,
+  createConnectRouter,
+  createContextKey,
+  createContextValues,
+  type Client,
+  type Transport,
+} from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { connectRoutes, Recorder } from "../../demo/backend/index.js";
-import { BidiRequestSchema, ClientStreamRequestSchema, ErrorDetailSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
+import {
+  BidiRequestSchema,
+  ClientStreamRequestSchema,
+  ErrorDetailSchema,
+  TestService,
+  UnaryRequestSchema,
+} from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createTransportOverTunnel, createTunnelClient, type TunnelClient } from "../../client/index.js";
 import { ErrorCode, SUBPROTOCOL } from "../../protocol/index.js";
 import { createGateway, createTunnelEndpoint, type TunnelEndpoint, type TunnelEndpointOptions } from "../../server/index.js";
@@ -355,6 +370,35 @@ describe("on an HTTP/2 server", () => {
   });
 });
 
+describe("contextValues", () => {
+  it("gives each call values from its socket's upgrade request (here a cookie)", async () => {
+    const user = createContextKey("nobody");
+    const router = createConnectRouter();
+    router.service(TestService, { unary: (req, ctx) => ({ text: `${req.text} ${ctx.values.get(user)}` }) });
+    const own = await startApp({
+      handlers: router.handlers,
+      contextValues: (upgrade) => createContextValues().set(user, /user=(\w+)/.exec(upgrade.headers.cookie ?? "")?.[1] ?? "nobody"),
+    });
+    class WithCookie extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols, { headers: { cookie: "user=ada" } });
+      }
+    }
+    const withCookie = createTunnelClient({ url: own.tunnelUrl, WebSocket: WithCookie });
+    const without = createTunnelClient({ url: own.tunnelUrl, WebSocket });
+    try {
+      const a = createClient(TestService, createTransportOverTunnel({ client: withCookie }));
+      const b = createClient(TestService, createTransportOverTunnel({ client: without }));
+      expect((await a.unary({ text: "hi" })).text).toBe("hi ada");
+      expect((await b.unary({ text: "hi" })).text).toBe("hi nobody");
+    } finally {
+      withCookie.close();
+      without.close();
+      await own.close();
+    }
+  });
+});
+
 describe("metrics", () => {
   it("has the gateway's metric names and counts sockets, streams and calls by method and status", async () => {
     const gw = await createGateway({ upstream: "http://127.0.0.1:9", port: 0, logLevel: "silent" });
@@ -405,7 +449,7 @@ describe("flow control", () => {
 });
 
 describe("drain", () => {
-  it("close() lets a call in flight finish, sends GOAWAY and refuses new upgrades; the app server stays up", async () => {
+  it("close() lets calls in flight finish, sends GOAWAY, refuses new streams and upgrades; the app server stays up", async () => {
     const own = await startApp({ routes: connectRoutes(recorder) });
     const t = createTunnelClient({ url: own.tunnelUrl, WebSocket });
     const raw = await RawClient.connect(own.tunnelUrl);
@@ -413,16 +457,23 @@ describe("drain", () => {
       const client = createClient(TestService, createTransportOverTunnel({ client: t }));
       const id = `drain-${Date.now()}`;
       const inFlight = client.unary({ id, text: "finishing", delayMs: 300 });
-      await expect.poll(() => recorder.get(id).seen, { timeout: 10_000, interval: 5 }).toBe(true);
+      const rawId = `${id}-raw`;
+      raw.send(grpcHeaders(1, `/${SERVICE}/Unary`));
+      const message = toBinary(UnaryRequestSchema, create(UnaryRequestSchema, { id: rawId, text: "raw", delayMs: 300 }));
+      raw.send({ kind: "data", streamId: 1, endStream: true, data: envelope(message) });
+      await expect.poll(() => recorder.get(id).seen && recorder.get(rawId).seen, { timeout: 10_000, interval: 5 }).toBe(true);
       const closed = own.endpoint.close(10_000);
-      const goaway = await raw.next((f) => f.kind === "goaway");
-      expect(goaway).toMatchObject({ code: ErrorCode.NO_ERROR });
+      expect(await raw.next((f) => f.kind === "goaway")).toMatchObject({ code: ErrorCode.NO_ERROR });
       expect(own.endpoint.stats().draining).toBe(true);
+      // New streams go elsewhere: refused on the draining socket, new sockets refused with 503.
+      raw.send(grpcHeaders(3, `/${SERVICE}/Unary`, true));
+      expect(await raw.next((f) => f.kind === "rst" && f.streamId === 3)).toMatchObject({ code: ErrorCode.REFUSED_STREAM });
       expect((await upgrade(own.tunnelUrl)).status).toBe(503);
       expect((await inFlight).text).toBe("finishing");
+      const rawResult = await raw.collect(1);
+      expect(header(rawResult.trailers, "grpc-status")).toBe("0");
       await closed;
       expect(own.endpoint.stats().sockets).toBe(0);
-      // The app's server itself is still up.
       expect((await fetch(`${own.url}/hello`)).status).toBe(200);
     } finally {
       t.close();
