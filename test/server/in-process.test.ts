@@ -370,6 +370,33 @@ describe("on an HTTP/2 server", () => {
   });
 });
 
+describe("streamIdleTimeoutMs", () => {
+  it("a handler that answers nothing: the client gets deadline_exceeded and the handler's signal aborts", async () => {
+    const router = createConnectRouter();
+    let aborted: () => void = () => {};
+    const handlerAborted = new Promise<void>((resolve) => (aborted = resolve));
+    router.service(TestService, {
+      unary: async (_req, ctx) => {
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+        aborted();
+        return {};
+      },
+    });
+    const own = await startApp({ handlers: router.handlers, streamIdleTimeoutMs: 100 });
+    const t = createTunnelClient({ url: own.tunnelUrl, WebSocket });
+    try {
+      const client = createClient(TestService, createTransportOverTunnel({ client: t }));
+      const err = await failure(client.unary({ text: "silence" }));
+      expect(err?.code).toBe(Code.DeadlineExceeded);
+      expect(err?.rawMessage).toBe("no frame on the stream for 100 ms (streamIdleTimeoutMs)");
+      await handlerAborted;
+    } finally {
+      t.close();
+      await own.close();
+    }
+  });
+});
+
 describe("contextValues", () => {
   it("gives each call values from its socket's upgrade request (here a cookie)", async () => {
     const user = createContextKey("nobody");
