@@ -113,6 +113,9 @@ export function createTunnelEndpoint(options: TunnelEndpointOptions): TunnelEndp
   if ((routes === undefined) === (given === undefined)) {
     throw new OptionsError("createTunnelEndpoint needs routes (as connectNodeAdapter takes them) or handlers, exactly one of the two");
   }
+  if (given && routerOptions) {
+    throw new OptionsError("router options apply to routes; with ready handlers, pass them to createConnectRouter yourself");
+  }
   let handlers = given;
   if (routes) {
     const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...routerOptions });

@@ -508,9 +508,15 @@ describe("drain", () => {
       await own.close();
     }
   });
+});
 
-  it("refuses routes and handlers together, or neither", () => {
+describe("options", () => {
+  it("refuses bad options: routes and handlers together or neither, router options with handlers, a bad gateway option", () => {
     expect(() => createTunnelEndpoint({})).toThrow(/routes .* or handlers, exactly one/);
     expect(() => createTunnelEndpoint({ routes: () => {}, handlers: [] })).toThrow(/exactly one/);
+    expect(() => createTunnelEndpoint({ handlers: [], router: { readMaxBytes: 1 } })).toThrow(
+      "router options apply to routes; with ready handlers, pass them to createConnectRouter yourself",
+    );
+    expect(() => createTunnelEndpoint({ routes: () => {}, path: "tunnel" })).toThrow('path must start with "/", got "tunnel"');
   });
 });
