@@ -31,6 +31,8 @@ export interface InProcessPathResult {
   serverCpuUsPerCall: Summary;
   clientCpuUsPerCall: Summary;
   sequentialUsPerCall: Summary;
+  /** Server CPU per call when calls go one at a time, µs (steadier than latency on a loaded machine). */
+  sequentialServerCpuUsPerCall: Summary;
 }
 
 /** CPU of every server process of a path, per call. */
@@ -73,9 +75,9 @@ async function main(argv: string[]): Promise<void> {
       standalone: { tunnel: tunnelTransport(gatewayUrl), processes: { gateway, backend } },
       "in-process": { tunnel: tunnelTransport(appUrl), processes: { backend: app } },
     };
-    const runs: Record<string, { load: GatewayRun[]; seq: number[] }> = {
-      standalone: { load: [], seq: [] },
-      "in-process": { load: [], seq: [] },
+    const runs: Record<string, { load: GatewayRun[]; seq: number[]; seqCpu: number[] }> = {
+      standalone: { load: [], seq: [], seqCpu: [] },
+      "in-process": { load: [], seq: [], seqCpu: [] },
     };
     for (let rep = 1; rep <= reps; rep++) {
       for (const [name, path] of Object.entries(paths)) {
@@ -83,6 +85,7 @@ async function main(argv: string[]): Promise<void> {
         const seq = await measureCalls(path.tunnel.transport, sequential, 1, path.processes);
         runs[name]!.load.push(load);
         runs[name]!.seq.push(1e6 / seq.callsPerSec);
+        runs[name]!.seqCpu.push(serverCpu(seq));
         console.log(
           `[in-process bench] ${name.padEnd(10)} run ${rep}/${reps}: ${inflight} in flight ${load.callsPerSec.toFixed(0)} calls/s, ` +
             `server CPU ${serverCpu(load).toFixed(1)} µs/call (gateway ${load.gatewayCpuUsPerCall.toFixed(1)} + backend ${load.backendCpuUsPerCall.toFixed(1)}), ` +
@@ -99,12 +102,18 @@ async function main(argv: string[]): Promise<void> {
         serverCpuUsPerCall: summarize(r.load.map(serverCpu)),
         clientCpuUsPerCall: summarize(r.load.map((x) => x.clientCpuUsPerCall)),
         sequentialUsPerCall: summarize(r.seq),
+        sequentialServerCpuUsPerCall: summarize(r.seqCpu),
       };
     }
-    console.log("\npath        calls/s (median)  server CPU µs/call  sequential µs/call   (medians of runs; min..max)");
+    console.log(
+      "\npath        calls/s (median)  server CPU µs/call   sequential µs/call    sequential server CPU µs/call  (median (min..max))",
+    );
     for (const [name, r] of Object.entries(results)) {
       const f = (s: Summary, d = 1) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}..${s.max.toFixed(d)})`;
-      console.log(`${name.padEnd(11)} ${f(r.callsPerSec, 0).padEnd(17)} ${f(r.serverCpuUsPerCall).padEnd(19)} ${f(r.sequentialUsPerCall)}`);
+      console.log(
+        `${name.padEnd(11)} ${f(r.callsPerSec, 0).padEnd(17)} ${f(r.serverCpuUsPerCall).padEnd(20)} ` +
+          `${f(r.sequentialUsPerCall).padEnd(21)} ${f(r.sequentialServerCpuUsPerCall)}`,
+      );
     }
     console.log(JSON.stringify({ date: new Date().toISOString(), calls, sequential, inflight, reps, results }));
   } finally {
