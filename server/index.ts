@@ -4,6 +4,13 @@
  */
 export { createGateway, type Gateway, type GatewayStats } from "./gateway.js";
 export {
+  createTunnelEndpoint,
+  type TunnelEndpoint,
+  type TunnelEndpointOptions,
+  type TunnelEndpointStats,
+  type UpgradeSource,
+} from "./in-process.js";
+export {
   DEFAULT_OPTIONS,
   OPTION_SPECS,
   OptionsError,

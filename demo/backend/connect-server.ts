@@ -75,11 +75,16 @@ export function createConnectHandler(
 ): ReturnType<typeof connectNodeAdapter> {
   return connectNodeAdapter({
     readMaxBytes: options.maxMessageBytes ?? defaultMaxMessageBytes,
-    routes: (router: ConnectRouter) => {
-      router.service(TestService, testImpl(recorder));
-      router.service(DemoService, demoImpl(recorder));
-    },
+    routes: connectRoutes(recorder),
   });
+}
+
+/** TestService and DemoService as connect-node routes (for `connectNodeAdapter` or an in-process tunnel endpoint). */
+export function connectRoutes(recorder: Recorder): (router: ConnectRouter) => void {
+  return (router) => {
+    router.service(TestService, testImpl(recorder));
+    router.service(DemoService, demoImpl(recorder));
+  };
 }
 
 /**

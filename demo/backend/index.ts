@@ -12,6 +12,7 @@ export {
   startConnectBackend,
   startConnectBackendHttp1,
   createConnectHandler,
+  connectRoutes,
   type ConnectBackendOptions,
   type ConnectBackendHttp1Options,
 } from "./connect-server.js";
