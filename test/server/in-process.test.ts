@@ -303,7 +303,7 @@ describe("admission", () => {
     const limited = await startApp({ routes: connectRoutes(recorder), maxSocketsPerIp: 1 });
     try {
       const [a, b] = await Promise.all([upgradeAndHold(limited.tunnelUrl), upgrade(limited.tunnelUrl)]);
-      expect([a.status, b.status].sort()).toEqual([101, 503]);
+      expect([a.status, b.status].sort()).toEqual([101, 429]);
       a.ws?.terminate();
     } finally {
       await limited.close();
