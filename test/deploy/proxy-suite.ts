@@ -3,7 +3,6 @@
  * haproxy.test.ts and caddy.test.ts: a real grpc-js backend, two real gateways, the
  * proxy on its recipe, and Node tunnel clients with Connect transports through it.
  */
-import http from "node:http";
 import * as net from "node:net";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -13,12 +12,12 @@ import { createClient } from "@connectrpc/connect";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { SUBPROTOCOL } from "../../protocol/index.js";
 import { createTransportOverTunnel, createTunnelClient, type TunnelClient, type TunnelStatus } from "../../client/index.js";
 import { type Backend, Recorder, startGrpcBackend } from "../../demo/backend/index.js";
 import { TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../server/index.js";
 import { writeSelfSignedCert } from "../../tools/tls.js";
+import { upgradeByHand } from "../server/helpers.js";
 import { freePort, type ProxyKind, type RunningProxy, startProxy } from "./proxies.js";
 
 /** Counts how often the backend ran each request id (the plain Recorder keeps a flag). */
@@ -261,7 +260,7 @@ export function proxySuite(kind: ProxyKind): void {
         // already holding one is refused; the next lands on the other.
         const refusals: string[] = [];
         for (let attempt = 0; attempt < 10 && held.length < 2; attempt++) {
-          const u = await upgradeFrom(url, "127.0.0.2");
+          const u = await upgradeByHand(url, { localAddress: "127.0.0.2", origin: proxy.url });
           if (u.status === 101) held.push(u);
           else refusals.push(`${u.status} ${u.body.trim()}`);
         }
@@ -270,11 +269,11 @@ export function proxySuite(kind: ProxyKind): void {
         // Now every attempt from that address is refused, whichever gateway it reaches,
         // though every socket's TCP peer is the proxy.
         for (let i = 0; i < 4; i++) {
-          const u = await upgradeFrom(url, "127.0.0.2");
+          const u = await upgradeByHand(url, { localAddress: "127.0.0.2", origin: proxy.url });
           expect(`${u.status} ${u.body.trim()}`).toBe("429 address 127.0.0.2 is at its limit of 1 sockets");
         }
         // Another client behind the same proxy is not affected.
-        const other = await upgradeFrom(url, "127.0.0.3");
+        const other = await upgradeByHand(url, { localAddress: "127.0.0.3", origin: proxy.url });
         held.push(other);
         expect(other.status).toBe(101);
         const opened = logs.filter((l) => l.msg === "socket open" && l.peer === "127.0.0.1").map((l) => l.remote);
@@ -329,29 +328,4 @@ async function httpConnectionClosedByIdleTimeout(port: number): Promise<void> {
     socket.once("error", reject);
   });
   expect(answer).toMatch(/^HTTP\/1\.1 200/);
-}
-
-/** A WebSocket upgrade through `url` from the local address `from`: its status and body, and a way to close it. */
-async function upgradeFrom(url: string, from: string): Promise<{ status: number; body: string; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url.replace(/^ws/, "http"), {
-      localAddress: from,
-      headers: {
-        connection: "Upgrade",
-        upgrade: "websocket",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "sec-websocket-protocol": SUBPROTOCOL,
-        origin: url.replace(/^ws/, "http").replace(/\/tunnel$/, ""),
-      },
-    });
-    req.on("upgrade", (res, socket) => resolve({ status: res.statusCode ?? 0, body: "", close: () => socket.destroy() }));
-    req.on("response", (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, close() {} }));
-    });
-    req.on("error", reject);
-  });
 }

@@ -3,6 +3,7 @@
  * real node:http2 backend with controllable behaviour, and gRPC envelope helpers.
  */
 import diagnostics from "node:diagnostics_channel";
+import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { vi } from "vitest";
@@ -311,4 +312,43 @@ export function watchClientStreams(): { streams: http2.ClientHttp2Stream[]; stop
   const onCreated = (message: unknown) => streams.push((message as { stream: http2.ClientHttp2Stream }).stream);
   diagnostics.subscribe("http2.client.stream.created", onCreated);
   return { streams, stop: () => diagnostics.unsubscribe("http2.client.stream.created", onCreated) };
+}
+
+/** What a WebSocket upgrade by hand got: 101 with a way to close the socket, or a refusal's status and body. */
+export interface UpgradeAnswer {
+  status: number;
+  body: string;
+  /** Closes an admitted socket (no-op for a refusal). */
+  close(): void;
+}
+
+/**
+ * A WebSocket upgrade sent by hand to `url` (ws://...), to read the status and body of a
+ * refusal, or hold the admitted socket (it sends no frame, not even SETTINGS).
+ */
+export function upgradeByHand(
+  url: string,
+  options: { localAddress?: string; origin?: string; protocols?: string[] } = {},
+): Promise<UpgradeAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url.replace(/^ws/, "http"), {
+      localAddress: options.localAddress,
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-protocol": (options.protocols ?? [SUBPROTOCOL]).join(", "),
+        ...(options.origin && { origin: options.origin }),
+      },
+    });
+    req.on("upgrade", (res, socket) => resolve({ status: res.statusCode ?? 0, body: "", close: () => socket.destroy() }));
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, close() {} }));
+    });
+    req.on("error", reject);
+  });
 }

@@ -1,14 +1,19 @@
-/**
- * The gateway's limits, each breached on purpose: the precise refusal (HTTP 503 or 429 at
- * the upgrade, RST_STREAM MESSAGE_TOO_LARGE), the count in swtunnel_errors_total, and a second
- * socket that keeps working. Also: a client that honours maxStreamsPerSocket is never refused.
- */
-import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { ErrorCode, SUBPROTOCOL, decodeFrame, type Frame } from "../../protocol/index.js";
+import { ErrorCode, decodeFrame, type Frame } from "../../protocol/index.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../server/index.js";
-import { RawClient, envelope, grpcCall, grpcHeaders, header, startH2Backend, until, unenvelope, type H2Backend } from "./helpers.js";
+import {
+  RawClient,
+  envelope,
+  upgradeByHand,
+  grpcCall,
+  grpcHeaders,
+  header,
+  startH2Backend,
+  until,
+  unenvelope,
+  type H2Backend,
+} from "./helpers.js";
 
 const silent = pino({ level: "silent" });
 let backend: H2Backend;
@@ -42,39 +47,18 @@ async function metric(gw: Gateway, sample: string): Promise<number> {
 }
 
 let nextId = 1;
+/** A WebSocket upgrade by hand: the status and body of a refusal (an admitted socket is closed at once). */
+async function upgrade(gw: Gateway, localAddress?: string): Promise<{ status: number; body: string }> {
+  const { status, body, close } = await upgradeByHand(gw.tunnelUrl, { localAddress });
+  close();
+  return { status, body };
+}
+
 async function expectWorks(c: RawClient): Promise<void> {
   const id = (nextId += 2);
   const result = await grpcCall(c, id, "/test.Raw/Echo", new Uint8Array([id & 0xff]));
   expect(header(result.trailers, "grpc-status")).toBe("0");
   expect(unenvelope(result.body)).toEqual([new Uint8Array([id & 0xff])]);
-}
-
-/** A WebSocket upgrade by hand, to read the status and body of a refusal. */
-function upgrade(gw: Gateway, localAddress?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(gw.tunnelUrl.replace("ws:", "http:"), {
-      localAddress,
-      headers: {
-        connection: "Upgrade",
-        upgrade: "websocket",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "sec-websocket-protocol": SUBPROTOCOL,
-      },
-    });
-    req.on("upgrade", (_res, socket) => {
-      socket.destroy();
-      resolve({ status: 101, body: "" });
-    });
-    req.on("response", (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 describe("socket limits at the upgrade", () => {

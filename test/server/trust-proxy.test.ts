@@ -1,16 +1,7 @@
-/**
- * Behind a real nginx: with `trustProxy` set to nginx's address, the per-IP socket limit
- * keys on the address nginx forwards, so 150 clients through one proxy are all admitted
- * while each forwarded address still has its own limit; forwarding headers from a peer
- * that is not trusted (or written by the client before nginx) are ignored, and the backend
- * gets the gateway's own x-forwarded-for.
- */
-import http from "node:http";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SUBPROTOCOL } from "../../protocol/index.js";
 import { createGateway, type Gateway } from "../../server/index.js";
-import { RawClient, grpcHeaders, header, startH2Backend, type H2Backend } from "./helpers.js";
+import { RawClient, grpcHeaders, upgradeByHand, header, startH2Backend, type H2Backend } from "./helpers.js";
 import { startNginx, type Nginx } from "./nginx.js";
 
 let backend: H2Backend;
@@ -44,32 +35,6 @@ async function open(url: string, localAddress: string, headers?: Record<string, 
   return c;
 }
 
-/** Status and body of an upgrade attempt that the gateway refuses. */
-function refusal(url: string, localAddress: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url.replace(/^ws/, "http"), {
-      localAddress,
-      headers: {
-        connection: "Upgrade",
-        upgrade: "websocket",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "sec-websocket-protocol": SUBPROTOCOL,
-      },
-    });
-    req.on("upgrade", (_res, socket) => {
-      socket.destroy();
-      reject(new Error("upgrade was admitted"));
-    });
-    req.on("response", (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-  });
-}
-
 /** What x-forwarded-for the backend receives for a call on `c`. */
 async function forwardedFor(c: RawClient): Promise<string | undefined> {
   c.send(grpcHeaders(1, "/test.Raw/Headers", true));
@@ -85,7 +50,7 @@ describe("trustProxy behind nginx", () => {
     }
     expect(gateway.stats().sockets).toBe(150);
     // 127.0.0.2 is at its limit, though every socket's TCP peer is nginx.
-    expect(await refusal(nginx.tunnelUrl, "127.0.0.2")).toEqual({
+    expect(await upgradeByHand(nginx.tunnelUrl, { localAddress: "127.0.0.2" })).toMatchObject({
       status: 429,
       body: "address 127.0.0.2 is at its limit of 100 sockets\n",
     });
