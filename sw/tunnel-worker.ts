@@ -83,7 +83,7 @@ export function createTunnelWorker(scope: WorkerScopeLike, options: TunnelWorker
         const port = event.ports[0];
         if (!port) return false;
         // Keeps the worker alive while the port's calls run.
-        event.waitUntil(servePort(port, { pool, hub, workerUrl, defaultGateway }));
+        event.waitUntil(servePort(port, { pool, hub, workerUrl, defaultGateway, fetchHandler }));
         return true;
       }
       if (data.type === CLAIM_MESSAGE) {
