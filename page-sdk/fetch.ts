@@ -65,7 +65,10 @@ export const tunnelFetch: typeof fetch = async (input, init) => {
   const body =
     NULL_BODY_STATUS.has(res.status) || request.method === "HEAD"
       ? null
-      : iterableToStream(res.body, { onCancel: () => abort.abort(new DOMException("the response body was cancelled", "AbortError")), onEnd: ended });
+      : iterableToStream(res.body, {
+          onCancel: () => abort.abort(new DOMException("the response body was cancelled", "AbortError")),
+          onEnd: ended,
+        });
   if (!body) ended();
   return new Response(body, { status: res.status, headers: res.header });
 };
