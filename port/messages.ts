@@ -15,9 +15,8 @@
  *                   data {id, bytes}
  *                   trailers {id, trailers}   (the call ended normally)
  *                   error {id, code, message} (the call failed; code is a Connect code name)
- *                   pass {id}          (a `start` with `url`: no route carries it, or the
- *                                       gateway is down with fallback "network"; the page
- *                                       sends the request to the network itself)
+ *                   pass {id}          (a `start` with `url` that no route carries: the
+ *                                       page sends the request to the network itself)
  *                   credit {id, bytes} (worker sent request bytes on)
  *                   alive {}           (heartbeat while calls are active)
  *                   idle {}            (the worker stopped keeping itself alive for this

@@ -43,16 +43,9 @@ export class FetchHandler {
   /**
    * Answers a request, or returns undefined when no route carries it (the caller lets
    * the browser handle it as if there were no worker). `onDone` is called once the call
-   * is over, its response body included (for `event.waitUntil`). `network`, when given,
-   * replaces the network fetch of fallback "network" (the page's fetch fast path answers
-   * `pass` there and sends the request from the page).
+   * is over, its response body included (for `event.waitUntil`).
    */
-  handle(
-    request: Request,
-    signal?: AbortSignal,
-    onDone?: () => void,
-    network?: (request: Request) => Promise<Response>,
-  ): Promise<Response> | undefined {
+  handle(request: Request, signal?: AbortSignal, onDone?: () => void): Promise<Response> | undefined {
     const url = new URL(request.url);
     if (isPreflight(request)) {
       if (!findPreflightRoute(this.options.routes, request, url)) return undefined;
@@ -61,17 +54,10 @@ export class FetchHandler {
     }
     const route = findRoute(this.options.routes, request, url);
     if (!route) return undefined;
-    return this.carry(request, url, route, signal, onDone, network);
+    return this.carry(request, url, route, signal, onDone);
   }
 
-  private async carry(
-    request: Request,
-    url: URL,
-    route: ResolvedRoute,
-    signal?: AbortSignal,
-    onDone?: () => void,
-    network = this.options.fetch,
-  ): Promise<Response> {
+  private async carry(request: Request, url: URL, route: ResolvedRoute, signal?: AbortSignal, onDone?: () => void): Promise<Response> {
     const { pool, hub, fallback, pageOrigin } = this.options;
     const cors = corsContext(request, url, pageOrigin);
     const contentType = request.headers.get("content-type");
@@ -130,7 +116,7 @@ export class FetchHandler {
       if (client && isGatewayUnreachable(err, client)) {
         hub.count("fallbacks");
         hub.setStatus(route.gateway, "fallback");
-        if (replay) return network(replay);
+        if (replay) return this.options.fetch(replay);
         return rpcErrorResponse(flavor, contentType, gatewayUnreachableError(route.gateway, err), cors);
       }
       hub.count("failed");

@@ -11,19 +11,16 @@ import type { TunnelCallResponse } from "./types.js";
 
 /** What the port server needs of the fetch handler (sw/fetch-handler.ts). */
 export interface FetchAnswerer {
-  handle(
-    request: Request,
-    signal?: AbortSignal,
-    onDone?: () => void,
-    network?: (request: Request) => Promise<Response>,
-  ): Promise<Response> | undefined;
+  handle(request: Request, signal?: AbortSignal): Promise<Response> | undefined;
 }
 
 /**
  * The fetch handler's answer to a fast-path `start` as a tunnel-shaped response, or
- * undefined when the page should send the request itself: no route carries it, or the
- * gateway is unreachable and the fallback is "network". `signal` (the page cancelled)
- * aborts the call and cancels the response body.
+ * undefined when no route carries the request (the page then sends it itself). With the
+ * gateway unreachable and fallback "network", the answer is the worker's own network
+ * fetch, as in a fetch event: a request the page sent again would reach this worker's
+ * fetch event and try the gateway a second time. `signal` (the page cancelled) aborts
+ * the call and cancels the response body.
  */
 export async function answerFetch(
   msg: StartMessage & { url: string },
@@ -37,13 +34,8 @@ export async function answerFetch(
     body: body ? await collect(body) : null,
     credentials: msg.credentials,
   });
-  let passed = false;
-  const network = () => {
-    passed = true;
-    return Promise.resolve(Response.error());
-  };
-  const response = await handler.handle(request, signal, undefined, network);
-  if (!response || passed) return undefined;
+  const response = await handler.handle(request, signal);
+  if (!response) return undefined;
   const headers: HeaderList = [];
   response.headers.forEach((value, name) => headers.push([name, value]));
   return {
