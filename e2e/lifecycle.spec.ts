@@ -67,6 +67,8 @@ for (const interceptFetch of [true, false]) {
     expect(r.messages!.length).toBeGreaterThan(0);
     expect(r.messages!.length).toBeLessThan(50);
     expect(r.error?.code).toBeTruthy();
+    // On the port, the worker's Web Lock going says it was stopped (not 10 s of silence).
+    if (interceptFetch) expect(r.error?.message).toContain("service worker was stopped");
 
     for (const kind of ["connect-bin", "grpc-web", "tunnel"] as const) {
       expect((await swt(page, "unary", kind, env.site.url, { text: "again" })).error, kind).toBeUndefined();

@@ -21,6 +21,10 @@
  *                   alive {}           (heartbeat while calls are active)
  *                   idle {}            (the worker stopped keeping itself alive for this
  *                                       port; the page opens a fresh port for new calls)
+ *                   locked {name}      (the worker holds the Web Lock `name` while it
+ *                                       serves this port; the page queues for it, and
+ *                                       being granted it with calls in flight means the
+ *                                       browser stopped the worker)
  *
  * One port carries any number of calls, told apart by `id` (a page keeps one port per
  * worker). Coalescing: `start` may carry the first request chunks (`body`, each at most
@@ -104,6 +108,7 @@ export type ErrorMessage = { type: "error"; id: number; code: string; message: s
 export type AliveMessage = { type: "alive" };
 export type IdleMessage = { type: "idle" };
 export type PassMessage = { type: "pass"; id: number };
+export type LockedMessage = { type: "locked"; name: string };
 
 /** Messages the worker sends on the port. */
 export type WorkerMessage =
@@ -114,7 +119,8 @@ export type WorkerMessage =
   | CreditMessage
   | PassMessage
   | AliveMessage
-  | IdleMessage;
+  | IdleMessage
+  | LockedMessage;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
@@ -155,6 +161,7 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
   if (!isObj(data)) return undefined;
   if (data.type === "alive") return { type: "alive" };
   if (data.type === "idle") return { type: "idle" };
+  if (data.type === "locked") return typeof data.name === "string" ? { type: "locked", name: data.name } : undefined;
   if (!isId(data.id)) return undefined;
   switch (data.type) {
     case "head":

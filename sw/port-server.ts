@@ -2,7 +2,8 @@
  * Serves page-sdk calls over a MessagePort (see port-protocol.ts): each `start` becomes
  * one tunnel stream through the worker's shared client for the gateway. A page keeps one
  * port for many calls; the head of a reply carries the response body and trailers that
- * are ready by the next task, so a unary call answers with one message.
+ * are ready by the next task, so a unary call answers with one message. A `start` with
+ * `url` is the page's fetch fast path, answered by the fetch handler (port-fetch.ts).
  */
 import { codeToString } from "../client/code.js";
 import { toTunnelError } from "../client/errors.js";
@@ -42,6 +43,11 @@ export interface PortServerOptions {
   lingerMs?: number;
   /** Answers fast-path calls (a `start` with `url`) as the fetch event would; without it they get `pass`. */
   fetchHandler?: FetchAnswerer;
+  /**
+   * The worker's Web Locks: it holds one lock per port while it serves it (posting
+   * `locked`), so the page learns at once when the browser stopped the worker.
+   */
+  locks?: Pick<LockManager, "request">;
 }
 
 interface Call {
@@ -75,6 +81,18 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
     }
   };
 
+  let unlock: (() => void) | undefined;
+  if (options.locks) {
+    const name = `swtunnel.port.${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    const held = new Promise<void>((r) => (unlock = r));
+    void options.locks
+      .request(name, () => {
+        post({ type: "locked", name });
+        return held;
+      })
+      .catch(() => {});
+  }
+
   const finish = (id: number, counted: boolean) => {
     calls.delete(id);
     if (counted) options.hub.count("active", -1);
@@ -85,6 +103,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
       linger = setTimeout(() => {
         released = true;
         post({ type: "idle" });
+        unlock?.();
         idleResolve();
       }, lingerMs);
     }
