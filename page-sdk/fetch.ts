@@ -15,6 +15,8 @@ import { onControllerChange, openWorkerPort } from "./worker-port.js";
 /** The fetch requests go to when the worker does not carry them: the one before ours. */
 let network: typeof fetch = globalThis.fetch;
 let mux: PortMux | undefined;
+/** Script URL of the worker registerTunnel() installed: only that controller is asked. */
+let tunnelScript: string | undefined;
 
 /** Statuses whose Response must have no body. */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -23,8 +25,10 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * A drop-in `fetch` that sends what the page's swtunnel worker carries over its
  * MessagePort, and everything else — and whatever the port cannot carry: a streamed
  * request body, a `keepalive` request, a page no worker controls — to the original
- * `fetch`. Pass it as the `fetch` option of a connect-web transport to use the fast path
- * without patching `globalThis.fetch`.
+ * `fetch`, or a page controlled by any worker but the one `registerTunnel()` registered
+ * in this page (another worker would never answer the port). Pass it as the `fetch`
+ * option of a connect-web transport to use the fast path without patching
+ * `globalThis.fetch` (`registerTunnel({ interceptFetch: false })`).
  *
  * Differences from the browser's fetch on a carried request: the Response is made on the
  * page, so its `url` is "" and its `type` "default", and all headers are readable (the
@@ -32,7 +36,8 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * body read whole before sending (a Request made from a stream is not detected).
  */
 export const tunnelFetch: typeof fetch = async (input, init) => {
-  const controlled = typeof navigator !== "undefined" && navigator.serviceWorker?.controller;
+  const controller = typeof navigator !== "undefined" ? navigator.serviceWorker?.controller : undefined;
+  const controlled = controller != null && controller.scriptURL === tunnelScript;
   if (!controlled || init?.body instanceof ReadableStream || init?.keepalive) return network.call(globalThis, input, init);
   const request = new Request(input, init);
   if (request.signal.aborted || request.keepalive || !/^https?:$/.test(new URL(request.url).protocol)) {
@@ -53,7 +58,7 @@ export const tunnelFetch: typeof fetch = async (input, init) => {
     res = await portCall(
       mux,
       { url: request.url, method: request.method, header: request.headers, body: bytes && once(bytes), signal: abort.signal },
-      { url: request.url, credentials: request.credentials },
+      { url: request.url, credentials: request.credentials, redirect: request.redirect },
     );
   } catch (err) {
     request.signal.removeEventListener("abort", onAbort);
@@ -74,10 +79,12 @@ export const tunnelFetch: typeof fetch = async (input, init) => {
 };
 
 /**
- * Installs {@link tunnelFetch} on `globalThis.fetch` (`on`), or puts the previous `fetch`
- * back. Idempotent.
+ * Called by registerTunnel(): {@link tunnelFetch} asks the worker at `scriptUrl` (when it
+ * controls the page), and is installed on `globalThis.fetch` (`on`) or the previous
+ * `fetch` put back. Idempotent.
  */
-export function interceptFetch(on: boolean): void {
+export function interceptFetch(on: boolean, scriptUrl?: string): void {
+  if (scriptUrl !== undefined) tunnelScript = scriptUrl;
   if (on && globalThis.fetch !== tunnelFetch) {
     network = globalThis.fetch;
     globalThis.fetch = tunnelFetch;

@@ -39,7 +39,7 @@ export function createPortClient(options: PortClientOptions): UniversalClientFn 
 }
 
 /** What a fast-path `start` adds (see port/messages.ts): the worker answers as its fetch handler. */
-export type StartExtra = Pick<StartMessage, "gateway" | "url" | "credentials">;
+export type StartExtra = Pick<StartMessage, "gateway" | "url" | "credentials" | "redirect">;
 
 /**
  * The error a call fails with when the worker answered `pass`: the page sends the

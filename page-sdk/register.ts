@@ -199,7 +199,7 @@ export async function registerTunnel(options: RegisterTunnelOptions = {}): Promi
     });
   }
   await control;
-  interceptFetch(options.interceptFetch ?? true);
+  interceptFetch(options.interceptFetch ?? true, scriptUrl);
   const handle = new TunnelHandle(registration, options.onStatus, options.keepAlive ?? true);
   if (options.keepAliveMs !== undefined) handle.startKeepAlive(options.keepAliveMs);
   return handle;

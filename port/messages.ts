@@ -6,7 +6,7 @@
  * (the port transferred). On that port:
  *
  *   page -> worker  start {id, gateway?, method, path, headers, hasBody, body?, end?,
- *                          url?, credentials?}
+ *                          url?, credentials?, redirect?}
  *                   data {id, bytes}   (ArrayBuffer, transferred)
  *                   end {id}           (request half-close)
  *                   cancel {id}
@@ -83,6 +83,8 @@ export type StartMessage = {
   url?: string;
   /** Fetch fast path: the request's credentials mode (decides the CORS headers). */
   credentials?: RequestCredentials;
+  /** Fetch fast path: the request's redirect mode (for a fallback network fetch). */
+  redirect?: RequestRedirect;
 };
 export type PageDataMessage = { type: "data"; id: number; bytes: ArrayBuffer };
 export type EndMessage = { type: "end"; id: number };
@@ -130,6 +132,7 @@ const isChunks = (v: unknown): v is ArrayBuffer[] =>
   v === undefined || (Array.isArray(v) && v.every((b) => b instanceof ArrayBuffer && b.byteLength <= PORT_MAX_CHUNK));
 
 const CREDENTIALS = new Set(["omit", "same-origin", "include"]);
+const REDIRECTS = new Set(["follow", "error", "manual"]);
 
 /** Validates a message from a page; undefined for anything malformed (the worker ignores it). */
 export function parsePageMessage(data: unknown): PageMessage | undefined {
@@ -143,6 +146,7 @@ export function parsePageMessage(data: unknown): PageMessage | undefined {
       if ((data.body !== undefined || data.end) && !data.hasBody) return undefined;
       if (data.url !== undefined && !(typeof data.url === "string" && /^https?:\/\//i.test(data.url))) return undefined;
       if (data.credentials !== undefined && !CREDENTIALS.has(data.credentials as string)) return undefined;
+      if (data.redirect !== undefined && !REDIRECTS.has(data.redirect as string)) return undefined;
       return data as StartMessage;
     case "data":
       return data.bytes instanceof ArrayBuffer ? (data as PageDataMessage) : undefined;

@@ -33,6 +33,7 @@ export async function answerFetch(
     headers: msg.headers,
     body: body ? await collect(body) : null,
     credentials: msg.credentials,
+    redirect: msg.redirect,
   });
   const response = await handler.handle(request, signal);
   if (!response) return undefined;

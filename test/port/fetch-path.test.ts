@@ -61,7 +61,7 @@ function setup(client: TunnelClientLike, fallback: FallbackMode = "error", netwo
           : undefined,
         signal,
       },
-      { url, credentials: "include" },
+      { url, credentials: "include", redirect: "error" },
     );
   const close = () => {
     for (const p of ports) p.close();
@@ -118,6 +118,7 @@ describe("fetch fast path over the port", () => {
     }, "reconnecting");
     const seen: number[][] = [];
     const { call, hub, close } = setup(client, "network", async (r) => {
+      expect(r.redirect).toBe("error");
       seen.push([...new Uint8Array(await r.arrayBuffer())]);
       return new Response("direct", { status: 201, headers: { "x-net": "1" } });
     });
@@ -165,5 +166,6 @@ describe("fast-path start validation", () => {
     expect(parsePageMessage({ ...start, url: "file:///etc/passwd" })).toBeUndefined();
     expect(parsePageMessage({ ...start, url: 5 })).toBeUndefined();
     expect(parsePageMessage({ ...start, url: "https://a.example/", credentials: "all" })).toBeUndefined();
+    expect(parsePageMessage({ ...start, url: "https://a.example/", redirect: "never" })).toBeUndefined();
   });
 });
