@@ -22,6 +22,8 @@ export interface RawFetch {
   body?: string;
   /** Send the body as a ReadableStream (duplex "half"). */
   stream?: boolean;
+  /** Pass a `Request` made of url and init as fetch's only argument. */
+  asRequest?: boolean;
 }
 
 /** What a hand-made fetch gave: the Response as a page sees it, or the error. */
@@ -153,7 +155,8 @@ const swt = {
         })
       : init.body;
     try {
-      const res = await f(url, { method: init.method, headers: init.headers, body, ...(init.stream ? { duplex: "half" } : {}) });
+      const options = { method: init.method, headers: init.headers, body, ...(init.stream ? { duplex: "half" } : {}) };
+      const res = await (init.asRequest ? f(new Request(url, options)) : f(url, options));
       const headers: Record<string, string> = {};
       res.headers.forEach((v, k) => (headers[k] = v));
       const bytes = new Uint8Array(await res.arrayBuffer());
