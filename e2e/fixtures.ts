@@ -3,7 +3,7 @@
  * with helpers to register the worker and run calls through `window.swt`).
  */
 import { test as base, expect, type Page } from "@playwright/test";
-import type { CallOptions, CallResult, Kind } from "./app/main.js";
+import type { CallOptions, CallResult, Kind, RawFetch, RawResult } from "./app/main.js";
 import type { RegisterTunnelOptions } from "../page-sdk/index.js";
 import { startEnv, type Env } from "./support/env.js";
 
@@ -17,6 +17,9 @@ type Swt = {
   clientStream(kind: Kind, baseUrl: string, count: number, size?: number, o?: CallOptions): Promise<CallResult>;
   bidiPingPong(kind: Kind, baseUrl: string, rounds: number, o?: CallOptions): Promise<CallResult>;
   loop(kind: Kind, baseUrl: string, durationMs: number, gapMs?: number): Promise<{ ok: number; errors: string[] }>;
+  fetchPatched(): boolean;
+  rawFetch(url: string, init: RawFetch, via: "page" | "original"): Promise<RawResult>;
+  timeUnary(kind: Kind, baseUrl: string, n: number): Promise<number>;
 };
 
 /** Runs `window.swt[method](...args)` in the page. */

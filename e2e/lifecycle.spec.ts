@@ -36,51 +36,65 @@ test("two tabs share one WebSocket to the gateway", async ({ context, env }) => 
   expect(await metric(env.gateway, "swtunnel_sockets_total")).toBe(socketsBefore + 1);
 });
 
-test("the browser stopping the worker: a stream in flight ends with an error at once; later calls work", async ({ page, env }) => {
-  await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("ServiceWorker.enable");
-  expect((await swt(page, "unary", "connect-bin", env.site.url, { text: "before" })).error).toBeUndefined();
+// On the page's fetch fast path (the default) and on the worker's fetch event.
+for (const interceptFetch of [true, false]) {
+  const path = interceptFetch ? "fetch fast path" : "worker fetch event";
+  test(`${path}: the browser stopping the worker: a stream in flight ends with an error at once; later calls work`, async ({
+    page,
+    env,
+  }) => {
+    await openApp(page, env.site.url, {
+      gateway: env.gateway.tunnelUrl,
+      match: [env.site.url + SERVICE_PATH],
+      fallback: "error",
+      interceptFetch,
+    });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("ServiceWorker.enable");
+    expect((await swt(page, "unary", "connect-bin", env.site.url, { text: "before" })).error).toBeUndefined();
 
-  // Stopped between calls.
-  await cdp.send("ServiceWorker.stopAllWorkers");
-  expect((await swt(page, "unary", "connect-bin", env.site.url, { text: "after stop" })).error).toBeUndefined();
+    // Stopped between calls.
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    expect((await swt(page, "unary", "connect-bin", env.site.url, { text: "after stop" })).error).toBeUndefined();
 
-  // Stopped during a stream: the stream fails with an error instead of hanging.
-  const stream = swt(page, "serverStream", "connect-bin", env.site.url, { count: 50, intervalMs: 200 });
-  await expect.poll(() => metric(env.gateway, "swtunnel_streams_active")).toBeGreaterThan(0);
-  await new Promise((r) => setTimeout(r, 500));
-  await cdp.send("ServiceWorker.stopAllWorkers");
-  const r = await stream;
-  expect(r.ok).toBe(false);
-  expect(r.messages!.length).toBeGreaterThan(0);
-  expect(r.messages!.length).toBeLessThan(50);
-  expect(r.error?.code).toBeTruthy();
+    // Stopped during a stream: the stream fails with an error instead of hanging.
+    const stream = swt(page, "serverStream", "connect-bin", env.site.url, { count: 50, intervalMs: 200 });
+    await expect.poll(() => metric(env.gateway, "swtunnel_streams_active")).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500));
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    const r = await stream;
+    expect(r.ok).toBe(false);
+    expect(r.messages!.length).toBeGreaterThan(0);
+    expect(r.messages!.length).toBeLessThan(50);
+    expect(r.error?.code).toBeTruthy();
+    // On the port, the worker's Web Lock going says it was stopped (not 10 s of silence).
+    if (interceptFetch) expect(r.error?.message).toContain("service worker was stopped");
 
-  for (const kind of ["connect-bin", "grpc-web", "tunnel"] as const) {
-    expect((await swt(page, "unary", kind, env.site.url, { text: "again" })).error, kind).toBeUndefined();
-  }
-});
+    for (const kind of ["connect-bin", "grpc-web", "tunnel"] as const) {
+      expect((await swt(page, "unary", kind, env.site.url, { text: "again" })).error, kind).toBeUndefined();
+    }
+  });
 
-test("gateway drained and replaced behind a load balancer during a loop of calls: no call fails", async ({ page, env }) => {
-  const g1 = await env.startGateway();
-  const lb = await startTcpProxy(g1.address.port);
-  const g2 = await env.startGateway();
-  try {
-    const gateway = `ws://127.0.0.1:${lb.port}/tunnel`;
-    await openApp(page, env.site.url, { gateway, match: [env.site.url + SERVICE_PATH], fallback: "error" });
-    const loop = swt(page, "loop", "connect-bin", env.site.url, 3000, 5);
-    await expect.poll(() => metric(g1, "swtunnel_streams_total")).toBeGreaterThan(5);
-    // Rolling replacement: new connections go to g2, then g1 drains (GOAWAY) and exits.
-    lb.setTarget(g2.address.port);
-    await g1.close(5000);
-    const r = await loop;
-    expect(r.errors).toEqual([]);
-    expect(r.ok).toBeGreaterThan(10);
-    expect(await metric(g2, "swtunnel_streams_total")).toBeGreaterThan(0);
-  } finally {
-    await g1.close(0);
-    await g2.close(0);
-    await lb.close();
-  }
-});
+  test(`${path}: gateway drained and replaced behind a load balancer during a loop of calls: no call fails`, async ({ page, env }) => {
+    const g1 = await env.startGateway();
+    const lb = await startTcpProxy(g1.address.port);
+    const g2 = await env.startGateway();
+    try {
+      const gateway = `ws://127.0.0.1:${lb.port}/tunnel`;
+      await openApp(page, env.site.url, { gateway, match: [env.site.url + SERVICE_PATH], fallback: "error", interceptFetch });
+      const loop = swt(page, "loop", "connect-bin", env.site.url, 3000, 5);
+      await expect.poll(() => metric(g1, "swtunnel_streams_total")).toBeGreaterThan(5);
+      // Rolling replacement: new connections go to g2, then g1 drains (GOAWAY) and exits.
+      lb.setTarget(g2.address.port);
+      await g1.close(5000);
+      const r = await loop;
+      expect(r.errors).toEqual([]);
+      expect(r.ok).toBeGreaterThan(10);
+      expect(await metric(g2, "swtunnel_streams_total")).toBeGreaterThan(0);
+    } finally {
+      await g1.close(0);
+      await g2.close(0);
+      await lb.close();
+    }
+  });
+}

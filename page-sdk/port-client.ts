@@ -35,102 +35,121 @@ const READ_AHEAD_HOPS = 64;
 
 export function createPortClient(options: PortClientOptions): UniversalClientFn {
   const mux = new PortMux(options);
-  return async (req: UniversalClientRequest): Promise<UniversalClientResponse> => {
-    if (req.signal?.aborted) throw abortError(req.signal);
-    const link = await mux.link();
-    const gate = new CreditGate();
-    const trailer = new Headers();
-    let done = false;
-    let headResolve!: (r: UniversalClientResponse) => void;
-    let headReject!: (e: unknown) => void;
-    let headSettled = false;
-    const head = new Promise<UniversalClientResponse>((res, rej) => {
-      headResolve = res;
-      headReject = rej;
-    });
+  return (req) => portCall(mux, req, { gateway: options.gateway });
+}
 
-    const finish = (error?: unknown) => {
-      if (done) return;
-      done = true;
-      req.signal?.removeEventListener("abort", onAbort);
-      link.remove(id);
-      if (error !== undefined) {
-        gate.fail(error);
-        body.fail(error);
-        if (!headSettled) {
-          headSettled = true;
-          headReject(error);
-        }
-      } else {
-        gate.fail(new Error("call ended"));
+/** What a fast-path `start` adds (see port/messages.ts): the worker answers as its fetch handler. */
+export type StartExtra = Pick<StartMessage, "gateway" | "url" | "credentials" | "redirect">;
+
+/**
+ * The error a call fails with when the worker answered `pass`: the page sends the
+ * request to the network itself (page-sdk/fetch.ts).
+ */
+export class PassToNetwork extends Error {
+  constructor() {
+    super("swtunnel: the worker does not carry this request");
+  }
+}
+
+/** One call on the mux's current port. */
+export async function portCall(mux: PortMux, req: UniversalClientRequest, extra: StartExtra): Promise<UniversalClientResponse> {
+  if (req.signal?.aborted) throw abortError(req.signal);
+  const link = await mux.link();
+  const gate = new CreditGate();
+  const trailer = new Headers();
+  let done = false;
+  let headResolve!: (r: UniversalClientResponse) => void;
+  let headReject!: (e: unknown) => void;
+  let headSettled = false;
+  const head = new Promise<UniversalClientResponse>((res, rej) => {
+    headResolve = res;
+    headReject = rej;
+  });
+
+  const finish = (error?: unknown) => {
+    if (done) return;
+    done = true;
+    req.signal?.removeEventListener("abort", onAbort);
+    link.remove(id);
+    if (error !== undefined) {
+      gate.fail(error);
+      body.fail(error);
+      if (!headSettled) {
+        headSettled = true;
+        headReject(error);
       }
-    };
-    const end = (trailers: HeaderList) => {
-      for (const [name, value] of trailers) trailer.append(name, value);
-      body.end();
-      finish();
-    };
-
-    const id = link.add({
-      fail: (error) => finish(error),
-      message(msg) {
-        if (done) return;
-        switch (msg.type) {
-          case "head":
-            if (headSettled) return;
-            headSettled = true;
-            headResolve({ status: msg.status, header: toHeaders(msg.headers), body, trailer });
-            for (const bytes of msg.body ?? []) body.push(new Uint8Array(bytes));
-            if (msg.trailers) end(msg.trailers);
-            break;
-          case "data":
-            body.push(new Uint8Array(msg.bytes));
-            break;
-          case "trailers":
-            end(msg.trailers);
-            break;
-          case "error":
-            finish(new ConnectError(msg.message, codeFromString(msg.code) ?? Code.Unknown));
-            break;
-          case "credit":
-            gate.grant(msg.bytes);
-            break;
-        }
-      },
-    });
-    const credit = new CreditBatcher((bytes) => {
-      if (!done) safePost(link, { type: "credit", id, bytes });
-    });
-    const body = new ChunkQueue((n) => credit.consumed(n));
-
-    const onAbort = () => {
-      if (done) return;
-      safePost(link, { type: "cancel", id });
-      finish(abortError(req.signal!));
-    };
-    req.signal?.addEventListener("abort", onAbort);
-
-    // Only the path and query travel: the worker's gateway has one upstream.
-    const url = new URL(req.url, "http://swtunnel.invalid");
-    const start: StartMessage = {
-      type: "start",
-      id,
-      gateway: options.gateway,
-      method: req.method,
-      path: url.pathname + url.search,
-      headers: toHeaderList(req.header),
-      hasBody: req.body !== undefined,
-    };
-    if (!req.body) {
-      link.post(start);
-      return head;
+    } else {
+      gate.fail(new Error("call ended"));
     }
-    void sendWithBody(req.body, start, gate, link, () => done).catch((e) => {
-      if (!done) safePost(link, { type: "cancel", id });
-      finish(ConnectError.from(e));
-    });
-    return head;
   };
+  const end = (trailers: HeaderList) => {
+    for (const [name, value] of trailers) trailer.append(name, value);
+    body.end();
+    finish();
+  };
+
+  const id = link.add({
+    fail: (error) => finish(error),
+    message(msg) {
+      if (done) return;
+      switch (msg.type) {
+        case "head":
+          if (headSettled) return;
+          headSettled = true;
+          headResolve({ status: msg.status, header: toHeaders(msg.headers), body, trailer });
+          for (const bytes of msg.body ?? []) body.push(new Uint8Array(bytes));
+          if (msg.trailers) end(msg.trailers);
+          break;
+        case "data":
+          body.push(new Uint8Array(msg.bytes));
+          break;
+        case "trailers":
+          end(msg.trailers);
+          break;
+        case "error":
+          finish(new ConnectError(msg.message, codeFromString(msg.code) ?? Code.Unknown));
+          break;
+        case "credit":
+          gate.grant(msg.bytes);
+          break;
+        case "pass":
+          finish(new PassToNetwork());
+          break;
+      }
+    },
+  });
+  const credit = new CreditBatcher((bytes) => {
+    if (!done) safePost(link, { type: "credit", id, bytes });
+  });
+  const body = new ChunkQueue((n) => credit.consumed(n));
+
+  const onAbort = () => {
+    if (done) return;
+    safePost(link, { type: "cancel", id });
+    finish(abortError(req.signal!));
+  };
+  req.signal?.addEventListener("abort", onAbort);
+
+  // Only the path and query travel: the worker's gateway has one upstream.
+  const url = new URL(req.url, "http://swtunnel.invalid");
+  const start: StartMessage = {
+    ...extra,
+    type: "start",
+    id,
+    method: req.method,
+    path: url.pathname + url.search,
+    headers: toHeaderList(req.header),
+    hasBody: req.body !== undefined,
+  };
+  if (!req.body) {
+    link.post(start);
+    return head;
+  }
+  void sendWithBody(req.body, start, gate, link, () => done).catch((e) => {
+    if (!done) safePost(link, { type: "cancel", id });
+    finish(ConnectError.from(e));
+  });
+  return head;
 }
 
 /** Sends `start` with whatever of the body is ready within a few microtasks, then the rest. */

@@ -6,7 +6,8 @@
  * starts a stopped worker, a message on an old port reaches nobody, so a call made right
  * after the browser stopped the worker is neither lost nor sent twice. Also retired when
  * the worker said `idle` or the page's controller changed; torn down (its calls fail with
- * `unavailable`) when the worker stops answering while calls run.
+ * `unavailable`) when the worker stops answering while calls run, or at once when the
+ * Web Lock the worker holds for the port (`locked`) is granted to the page.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { PORT_DEAD_AFTER_MS, PORT_HEARTBEAT_MS, parseWorkerMessage, type PageMessage, type WorkerMessage } from "../port/messages.js";
@@ -14,7 +15,7 @@ import type { PortLike } from "../port/port-like.js";
 
 /** What a call registers on a link: its messages, and the link's death. */
 export interface CallHandler {
-  message(msg: Exclude<WorkerMessage, { type: "alive" } | { type: "idle" }>): void;
+  message(msg: Exclude<WorkerMessage, { type: "alive" } | { type: "idle" } | { type: "locked" }>): void;
   fail(error: ConnectError): void;
 }
 
@@ -24,6 +25,7 @@ export class PortLink {
   private nextId = 1;
   private lastSeen = Date.now();
   private watchdog: ReturnType<typeof setInterval> | undefined;
+  private lockWatch: AbortController | undefined;
   /** No new calls go here (the worker said idle, or the controller changed). */
   retired = false;
   dead = false;
@@ -91,12 +93,30 @@ export class PortLink {
 
   private close(): void {
     this.dead = true;
+    this.lockWatch?.abort();
     try {
       this.port.close();
     } catch {
       // Already closed.
     }
     this.onClosed(this);
+  }
+
+  /**
+   * Queues for the Web Lock the worker holds while it serves this port: it is granted
+   * when the worker let go (idle: no calls left) or was stopped by the browser, which
+   * would otherwise show only as silence until the watchdog.
+   */
+  private watchLock(name: string): void {
+    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+    if (!locks || this.lockWatch) return;
+    this.lockWatch = new AbortController();
+    void locks
+      .request(name, { signal: this.lockWatch.signal }, () => {
+        if (this.calls.size === 0) this.retire();
+        else this.kill(new ConnectError("swtunnel: the service worker was stopped; the call was lost, retry it", Code.Unavailable));
+      })
+      .catch(() => {});
   }
 
   private check(): void {
@@ -116,6 +136,10 @@ export class PortLink {
     if (!msg || msg.type === "alive") return;
     if (msg.type === "idle") {
       this.retire();
+      return;
+    }
+    if (msg.type === "locked") {
+      this.watchLock(msg.name);
       return;
     }
     this.calls.get(msg.id)?.message(msg);

@@ -1,9 +1,11 @@
 /**
  * `registerTunnel`: registers the swtunnel worker (idempotently), resolves once this page
- * is controlled by it — the first visit included — and reports its status.
+ * is controlled by it — the first visit included — and reports its status. Also installs
+ * the fetch fast path (fetch.ts) unless told not to.
  */
 import { CLAIM_MESSAGE, KEEPALIVE_MESSAGE, PING_MESSAGE } from "../port/messages.js";
 import { STATUS_CHANNEL, type StatusMessage, type TunnelCounters, type WorkerTunnelStatus } from "../port/status.js";
+import { interceptFetch } from "./fetch.js";
 import { workerForPage } from "./worker-port.js";
 
 /** Options of {@link registerTunnel}. */
@@ -35,6 +37,15 @@ export interface RegisterTunnelOptions {
   onStatus?: (status: StatusMessage) => void;
   /** How long to wait for the worker to control the page; default 15 s. */
   controlTimeoutMs?: number;
+  /**
+   * Route this page's own `fetch` calls to the worker over the page's MessagePort
+   * (default true): `globalThis.fetch` becomes {@link tunnelFetch}, which skips the
+   * browser's fetch and the worker's fetch event for the calls the worker carries (same
+   * Response, errors and fallback) and sends every other request to the original
+   * `fetch`. `false` leaves `globalThis.fetch` alone (and puts it back if an earlier
+   * `registerTunnel()` replaced it); the worker's fetch handler then carries the calls.
+   */
+  interceptFetch?: boolean;
 }
 
 /** The "status" event of a {@link TunnelHandle}. */
@@ -121,8 +132,9 @@ export class TunnelHandle extends EventTarget {
     }
   }
 
-  /** Stops listening; the worker stays registered. */
+  /** Stops listening and puts the original `globalThis.fetch` back; the worker stays registered. */
   close(): void {
+    interceptFetch(false);
     this.stopKeepAlive();
     this.channel?.close();
     this.channel = undefined;
@@ -187,6 +199,7 @@ export async function registerTunnel(options: RegisterTunnelOptions = {}): Promi
     });
   }
   await control;
+  interceptFetch(options.interceptFetch ?? true, scriptUrl);
   const handle = new TunnelHandle(registration, options.onStatus, options.keepAlive ?? true);
   if (options.keepAliveMs !== undefined) handle.startKeepAlive(options.keepAliveMs);
   return handle;

@@ -5,7 +5,8 @@
  * A page opens a channel by posting `{ type: "swtunnel.connect", port }` to the worker
  * (the port transferred). On that port:
  *
- *   page -> worker  start {id, gateway?, method, path, headers, hasBody, body?, end?}
+ *   page -> worker  start {id, gateway?, method, path, headers, hasBody, body?, end?,
+ *                          url?, credentials?, redirect?}
  *                   data {id, bytes}   (ArrayBuffer, transferred)
  *                   end {id}           (request half-close)
  *                   cancel {id}
@@ -14,16 +15,27 @@
  *                   data {id, bytes}
  *                   trailers {id, trailers}   (the call ended normally)
  *                   error {id, code, message} (the call failed; code is a Connect code name)
+ *                   pass {id}          (a `start` with `url` that no route carries: the
+ *                                       page sends the request to the network itself)
  *                   credit {id, bytes} (worker sent request bytes on)
  *                   alive {}           (heartbeat while calls are active)
  *                   idle {}            (the worker stopped keeping itself alive for this
  *                                       port; the page opens a fresh port for new calls)
+ *                   locked {name}      (the worker holds the Web Lock `name` while it
+ *                                       serves this port; the page queues for it, and
+ *                                       being granted it with calls in flight means the
+ *                                       browser stopped the worker)
  *
  * One port carries any number of calls, told apart by `id` (a page keeps one port per
  * worker). Coalescing: `start` may carry the first request chunks (`body`, each at most
  * `PORT_MAX_CHUNK`) and `end: true` when that is the whole body; `head` may carry the
  * first response chunks and `trailers` when the call ended with them. Separate data/end/
  * trailers messages stay valid, so a receiver accepts both forms.
+ *
+ * A `start` with `url` (the page SDK's fetch fast path, page-sdk/fetch.ts) asks the
+ * worker to answer it exactly as its fetch handler would answer that fetch: same routes,
+ * same Response (status, headers with CORS, body, error responses), or `pass`. Its
+ * response body travels as data with empty trailers.
  *
  * Credit: each side may have at most `PORT_WINDOW` bytes of DATA outstanding per call,
  * so a fast page cannot flood the worker's memory (and the reverse). A receiver returns
@@ -67,6 +79,12 @@ export type StartMessage = {
   body?: ArrayBuffer[];
   /** The request body ends after `body` (no `end` message follows). */
   end?: boolean;
+  /** Fetch fast path: the request's absolute URL; answer as the worker's fetch handler would. */
+  url?: string;
+  /** Fetch fast path: the request's credentials mode (decides the CORS headers). */
+  credentials?: RequestCredentials;
+  /** Fetch fast path: the request's redirect mode (for a fallback network fetch). */
+  redirect?: RequestRedirect;
 };
 export type PageDataMessage = { type: "data"; id: number; bytes: ArrayBuffer };
 export type EndMessage = { type: "end"; id: number };
@@ -91,9 +109,20 @@ export type TrailersMessage = { type: "trailers"; id: number; trailers: HeaderLi
 export type ErrorMessage = { type: "error"; id: number; code: string; message: string };
 export type AliveMessage = { type: "alive" };
 export type IdleMessage = { type: "idle" };
+export type PassMessage = { type: "pass"; id: number };
+export type LockedMessage = { type: "locked"; name: string };
 
 /** Messages the worker sends on the port. */
-export type WorkerMessage = HeadMessage | WorkerDataMessage | TrailersMessage | ErrorMessage | CreditMessage | AliveMessage | IdleMessage;
+export type WorkerMessage =
+  | HeadMessage
+  | WorkerDataMessage
+  | TrailersMessage
+  | ErrorMessage
+  | CreditMessage
+  | PassMessage
+  | AliveMessage
+  | IdleMessage
+  | LockedMessage;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
@@ -101,6 +130,9 @@ const isHeaderList = (v: unknown): v is HeaderList =>
   Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && typeof e[1] === "string");
 const isChunks = (v: unknown): v is ArrayBuffer[] =>
   v === undefined || (Array.isArray(v) && v.every((b) => b instanceof ArrayBuffer && b.byteLength <= PORT_MAX_CHUNK));
+
+const CREDENTIALS = new Set(["omit", "same-origin", "include"]);
+const REDIRECTS = new Set(["follow", "error", "manual"]);
 
 /** Validates a message from a page; undefined for anything malformed (the worker ignores it). */
 export function parsePageMessage(data: unknown): PageMessage | undefined {
@@ -112,6 +144,9 @@ export function parsePageMessage(data: unknown): PageMessage | undefined {
       if (data.gateway !== undefined && typeof data.gateway !== "string") return undefined;
       if (!isChunks(data.body) || (data.end !== undefined && typeof data.end !== "boolean")) return undefined;
       if ((data.body !== undefined || data.end) && !data.hasBody) return undefined;
+      if (data.url !== undefined && !(typeof data.url === "string" && /^https?:\/\//i.test(data.url))) return undefined;
+      if (data.credentials !== undefined && !CREDENTIALS.has(data.credentials as string)) return undefined;
+      if (data.redirect !== undefined && !REDIRECTS.has(data.redirect as string)) return undefined;
       return data as StartMessage;
     case "data":
       return data.bytes instanceof ArrayBuffer ? (data as PageDataMessage) : undefined;
@@ -130,6 +165,7 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
   if (!isObj(data)) return undefined;
   if (data.type === "alive") return { type: "alive" };
   if (data.type === "idle") return { type: "idle" };
+  if (data.type === "locked") return typeof data.name === "string" ? { type: "locked", name: data.name } : undefined;
   if (!isId(data.id)) return undefined;
   switch (data.type) {
     case "head":
@@ -143,6 +179,8 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
       return typeof data.code === "string" && typeof data.message === "string" ? (data as ErrorMessage) : undefined;
     case "credit":
       return typeof data.bytes === "number" && data.bytes > 0 ? (data as CreditMessage) : undefined;
+    case "pass":
+      return data as PassMessage;
     default:
       return undefined;
   }

@@ -23,10 +23,15 @@ export async function requestBody(request: Request, options: { buffer: boolean }
   return streamToIterable(request.body);
 }
 
-/** An async iterable over a byte stream; ending the iteration early cancels the stream. */
-export async function* streamToIterable(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * An async iterable over a byte stream; ending the iteration early cancels the stream,
+ * and so does `signal` (even while a read is pending).
+ */
+export async function* streamToIterable(stream: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader();
   let done = false;
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     for (;;) {
       const r = await reader.read();
@@ -37,6 +42,7 @@ export async function* streamToIterable(stream: ReadableStream<Uint8Array>): Asy
       if (r.value.byteLength > 0) yield r.value;
     }
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     if (!done) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }

@@ -2,7 +2,8 @@
  * Serves page-sdk calls over a MessagePort (see port-protocol.ts): each `start` becomes
  * one tunnel stream through the worker's shared client for the gateway. A page keeps one
  * port for many calls; the head of a reply carries the response body and trailers that
- * are ready by the next task, so a unary call answers with one message.
+ * are ready by the next task, so a unary call answers with one message. A `start` with
+ * `url` is the page's fetch fast path, answered by the fetch handler (port-fetch.ts).
  */
 import { codeToString } from "../client/code.js";
 import { toTunnelError } from "../client/errors.js";
@@ -24,8 +25,10 @@ import {
   type StartMessage,
   type WorkerMessage,
 } from "../port/messages.js";
+import { answerFetch, type FetchAnswerer } from "./port-fetch.js";
 import { resolveGatewayUrl } from "./routes.js";
 import type { StatusHub } from "./status.js";
+import type { TunnelCallResponse } from "./types.js";
 
 /** The port as the server uses it (a MessagePort, or a stand-in in tests). */
 export interface PortServerOptions {
@@ -38,6 +41,13 @@ export interface PortServerOptions {
   heartbeatMs?: number;
   /** Stay alive this long after the port's last call for the page's next one (then post `idle`). */
   lingerMs?: number;
+  /** Answers fast-path calls (a `start` with `url`) as the fetch event would; without it they get `pass`. */
+  fetchHandler?: FetchAnswerer;
+  /**
+   * The worker's Web Locks: it holds one lock per port while it serves it (posting
+   * `locked`), so the page learns at once when the browser stopped the worker.
+   */
+  locks?: Pick<LockManager, "request">;
 }
 
 interface Call {
@@ -71,9 +81,21 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
     }
   };
 
-  const finish = (id: number) => {
+  let unlock: (() => void) | undefined;
+  if (options.locks) {
+    const name = `swtunnel.port.${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    const held = new Promise<void>((r) => (unlock = r));
+    void options.locks
+      .request(name, () => {
+        post({ type: "locked", name });
+        return held;
+      })
+      .catch(() => {});
+  }
+
+  const finish = (id: number, counted: boolean) => {
     calls.delete(id);
-    options.hub.count("active", -1);
+    if (counted) options.hub.count("active", -1);
     if (calls.size === 0) {
       clearInterval(heartbeat);
       heartbeat = undefined;
@@ -81,6 +103,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
       linger = setTimeout(() => {
         released = true;
         post({ type: "idle" });
+        unlock?.();
         idleResolve();
       }, lingerMs);
     }
@@ -99,23 +122,38 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
     for (const bytes of msg.body ?? []) call.body?.push(new Uint8Array(bytes));
     if (msg.end) call.body?.end();
     calls.set(msg.id, call);
-    options.hub.count("active");
+    // A fast-path call is counted (active, carried...) by the fetch handler that answers it.
+    const counted = msg.url === undefined;
+    if (counted) options.hub.count("active");
     options.hub.count("portCalls");
     heartbeat ??= setInterval(() => post({ type: "alive" }), heartbeatMs);
-    void run(msg, call).finally(() => finish(msg.id));
+    void run(msg, call).finally(() => finish(msg.id, counted));
+  };
+
+  const tunnelCall = async (msg: StartMessage, call: Call): Promise<TunnelCallResponse> => {
+    const gateway = msg.gateway ? resolveGatewayUrl(msg.gateway, options.workerUrl) : options.defaultGateway;
+    const res = await options.pool.get(gateway).request({
+      method: msg.method,
+      path: msg.path,
+      headers: msg.headers,
+      body: call.body ?? null,
+      signal: call.abort.signal,
+    });
+    options.hub.count("carried");
+    return res;
   };
 
   const run = async (msg: StartMessage, call: Call) => {
     try {
-      const gateway = msg.gateway ? resolveGatewayUrl(msg.gateway, options.workerUrl) : options.defaultGateway;
-      const res = await options.pool.get(gateway).request({
-        method: msg.method,
-        path: msg.path,
-        headers: msg.headers,
-        body: call.body ?? null,
-        signal: call.abort.signal,
-      });
-      options.hub.count("carried");
+      const { url } = msg;
+      const res =
+        url === undefined
+          ? await tunnelCall(msg, call)
+          : options.fetchHandler && (await answerFetch({ ...msg, url }, call.body, options.fetchHandler, call.abort.signal));
+      if (!res) {
+        post({ type: "pass", id: msg.id });
+        return;
+      }
       const it = res.body[Symbol.asyncIterator]();
       const head: HeadMessage = { type: "head", id: msg.id, status: res.status, headers: res.headers };
       // Gather what the body yields before the next task (for unary: all of it) into the head.

@@ -83,7 +83,8 @@ export function createTunnelWorker(scope: WorkerScopeLike, options: TunnelWorker
         const port = event.ports[0];
         if (!port) return false;
         // Keeps the worker alive while the port's calls run.
-        event.waitUntil(servePort(port, { pool, hub, workerUrl, defaultGateway }));
+        const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+        event.waitUntil(servePort(port, { pool, hub, workerUrl, defaultGateway, fetchHandler, locks }));
         return true;
       }
       if (data.type === CLAIM_MESSAGE) {

@@ -6,10 +6,34 @@
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { ErrorDetailSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
-import { createTunnelTransport, registerTunnel, type RegisterTunnelOptions, type TunnelHandle } from "../../page-sdk/index.js";
+import { createTunnelTransport, registerTunnel, tunnelFetch, type RegisterTunnelOptions, type TunnelHandle } from "../../page-sdk/index.js";
 
-/** Transport kinds a test can pick. */
-export type Kind = "connect-bin" | "connect-json" | "grpc-web" | "tunnel";
+/** Transport kinds a test can pick ("connect-fetch": Connect binary with `fetch: tunnelFetch`). */
+export type Kind = "connect-bin" | "connect-json" | "grpc-web" | "tunnel" | "connect-fetch";
+
+/** The browser's fetch, before registerTunnel() may replace `globalThis.fetch`. */
+const originalFetch = globalThis.fetch;
+
+/** A fetch a test makes by hand (see `swt.rawFetch`). */
+export interface RawFetch {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Request body as text. */
+  body?: string;
+  /** Send the body as a ReadableStream (duplex "half"). */
+  stream?: boolean;
+  /** Pass a `Request` made of url and init as fetch's only argument. */
+  asRequest?: boolean;
+}
+
+/** What a hand-made fetch gave: the Response as a page sees it, or the error. */
+export interface RawResult {
+  status?: number;
+  headers?: Record<string, string>;
+  /** Body bytes as hex. */
+  body?: string;
+  error?: string;
+}
 
 export interface CallOptions {
   timeoutMs?: number;
@@ -39,6 +63,8 @@ function transport(kind: Kind, baseUrl: string): Transport {
       return createGrpcWebTransport({ baseUrl });
     case "tunnel":
       return createTunnelTransport({ baseUrl });
+    case "connect-fetch":
+      return createConnectTransport({ baseUrl, useBinaryFormat: true, fetch: tunnelFetch });
   }
 }
 
@@ -110,6 +136,42 @@ const swt = {
 
   async stats() {
     return swt.handle ? swt.handle.stats() : undefined;
+  },
+
+  /** True while `globalThis.fetch` is not the browser's own. */
+  fetchPatched(): boolean {
+    return globalThis.fetch !== originalFetch;
+  },
+
+  /** One fetch through `globalThis.fetch` ("page") or the browser's own fetch ("original"). */
+  async rawFetch(url: string, init: RawFetch, via: "page" | "original"): Promise<RawResult> {
+    const f = via === "page" ? globalThis.fetch : originalFetch;
+    const body = init.stream
+      ? new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(init.body ?? ""));
+            c.close();
+          },
+        })
+      : init.body;
+    try {
+      const options = { method: init.method, headers: init.headers, body, ...(init.stream ? { duplex: "half" } : {}) };
+      const res = await (init.asRequest ? f(new Request(url, options)) : f(url, options));
+      const headers: Record<string, string> = {};
+      res.headers.forEach((v, k) => (headers[k] = v));
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      return { status: res.status, headers, body: [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("") };
+    } catch (e) {
+      return { error: e instanceof Error ? `${e.name}` : String(e) };
+    }
+  },
+
+  /** Mean milliseconds of `n` sequential unary calls (after 20 unmeasured ones). */
+  async timeUnary(kind: Kind, baseUrl: string, n: number): Promise<number> {
+    for (let i = 0; i < 20; i++) await client(kind, baseUrl).unary({ text: "warm" });
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await client(kind, baseUrl).unary({ text: "t" });
+    return (performance.now() - t0) / n;
   },
 
   unary(kind: Kind, baseUrl: string, req: { text?: string; id?: string; delayMs?: number; responseSize?: number }, o?: CallOptions) {
