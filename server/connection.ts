@@ -26,6 +26,7 @@ import { checkService } from "./admission.js";
 import type { GatewayContext } from "./context.js";
 import { checkRequestHead } from "./request-head.js";
 import { TunnelStream, type StreamHost } from "./stream.js";
+import { traceFrame, traceHook } from "../protocol/trace.js";
 
 /** Keepalive: GOAWAY KEEPALIVE_TIMEOUT once this many PINGs in a row went unanswered. */
 const MAX_MISSED_PINGS = 2;
@@ -172,6 +173,7 @@ export class TunnelConnection implements StreamHost {
       written?.();
       if (this.outputWaiters.size > 0 && !this.outputFull) this.wakeOutput();
     });
+    if (traceHook) traceFrame("g.out", frame);
     // Counted only while it waits in the gateway's queue: a reply the kernel took at once is not.
     if (control && this.ws.bufferedAmount > 0) {
       queued = true;
@@ -285,6 +287,7 @@ export class TunnelConnection implements StreamHost {
       return;
     }
     this.ctx.metrics.frames.inc({ kind: frame.kind, direction: "in" });
+    if (traceHook) traceFrame("g.in", frame);
     try {
       this.onFrame(frame);
     } catch (err) {

@@ -26,6 +26,7 @@ import {
 } from "../port/messages.js";
 import { resolveGatewayUrl } from "./routes.js";
 import type { StatusHub } from "./status.js";
+import { traceHook } from "../protocol/trace.js";
 
 /** The port as the server uses it (a MessagePort, or a stand-in in tests). */
 export interface PortServerOptions {
@@ -87,6 +88,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
   };
 
   const start = (msg: StartMessage) => {
+    traceHook?.("w.in");
     if (calls.has(msg.id)) return;
     clearTimeout(linger);
     const abort = new AbortController();
@@ -147,6 +149,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
       }
       if (body.length > 0) head.body = body;
       post(head, body);
+      traceHook?.("w.post");
       if (head.trailers) return;
       const send = async (chunk: Uint8Array) => {
         for (const piece of splitChunk(chunk)) {
