@@ -91,7 +91,11 @@ export function hopBudget(page: HopMarks, worker: HopMarks, gateway: HopMarks): 
     for (const point of Object.keys(gw)) skipped.push(`${point} (no clock alignment: a HEADERS or last-frame mark is missing)`);
   }
   const since = new Map<string, number[]>();
-  for (const [point, times] of Object.entries(browser)) since.set(point, times.map((t, k) => t - starts[k]!));
+  for (const [point, times] of Object.entries(browser))
+    since.set(
+      point,
+      times.map((t, k) => t - starts[k]!),
+    );
   // The order a call passes the points (hopLabels), then any other point by its median time.
   const known = Object.keys(hopLabels);
   const rank = (point: string) => (known.includes(point) ? known.indexOf(point) : known.length);

@@ -82,7 +82,10 @@ function printTop(p: Profile, top: number): void {
   }
   const idle = [...byName].filter(([k]) => k.startsWith("(idle)")).reduce((s, [, v]) => s + v, 0);
   process.stdout.write(`\nself time, of ${((total - idle) / 1000).toFixed(0)} ms busy:\n`);
-  for (const [name, t] of [...byName].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [name, t] of [...byName]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     process.stdout.write(`${((100 * t) / (total - idle)).toFixed(1).padStart(5)}%  ${name}\n`);
   }
 }

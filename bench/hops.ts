@@ -94,7 +94,9 @@ export async function runHops(plan: HopsPlan, log: (line: string) => void): Prom
         );
         const budget = hopBudget(r.page, r.worker, await gateway.request<HopMarks>("marks"));
         runs.push({ usPerCall: r.usPerCall, budget });
-        log(`${path} run ${rep}/${plan.reps}: ${r.usPerCall.toFixed(0)} µs/call (traced)${budget.skipped.length ? `; skipped ${budget.skipped.join(", ")}` : ""}`);
+        log(
+          `${path} run ${rep}/${plan.reps}: ${r.usPerCall.toFixed(0)} µs/call (traced)${budget.skipped.length ? `; skipped ${budget.skipped.join(", ")}` : ""}`,
+        );
       }
       results[path] = { usPerCall: median(runs.map((r) => r.usPerCall)), budget: mergeRuns(runs.map((r) => r.budget)) };
     }
@@ -154,7 +156,8 @@ async function main(argv: string[]): Promise<void> {
     reps: Number(values.reps),
     paths: values.paths!.split(",") as HopsPath[],
   };
-  for (const p of plan.paths) if (p !== "page-sdk" && p !== "tunnel-fetch") throw new Error(`--paths takes page-sdk,tunnel-fetch; got ${p}`);
+  for (const p of plan.paths)
+    if (p !== "page-sdk" && p !== "tunnel-fetch") throw new Error(`--paths takes page-sdk,tunnel-fetch; got ${p}`);
   for (const k of ["calls", "warmup", "reps"] as const)
     if (!Number.isInteger(plan[k]) || plan[k] < (k === "warmup" ? 0 : 1)) throw new Error(`--${k} must be a positive integer`);
   const results = await runHops(plan, (line) => process.stdout.write(`[hops] ${line}\n`));

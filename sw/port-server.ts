@@ -43,7 +43,10 @@ export interface PortServerOptions {
 
 interface Call {
   abort: AbortController;
+  /** The request body still arriving in `data` messages (undefined: none, or complete in `start`). */
   body: ChunkQueue | undefined;
+  /** The request body when `start` carried all of it. */
+  complete: Uint8Array | undefined;
   gate: CreditGate;
 }
 
@@ -93,13 +96,17 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
     clearTimeout(linger);
     const abort = new AbortController();
     const credit = new CreditBatcher((bytes) => post({ type: "credit", id: msg.id, bytes }));
+    // A body complete in `start` (every unary and server-streaming call) goes to the tunnel
+    // client as bytes: it sends HEADERS and one DATA with END_STREAM at once, where an
+    // iterable body costs a pull per chunk and a separate empty DATA frame for the end.
+    const complete = msg.hasBody && msg.end ? concat(msg.body ?? []) : undefined;
     const call: Call = {
       abort,
       gate: new CreditGate(),
-      body: msg.hasBody ? new ChunkQueue((n) => credit.consumed(n)) : undefined,
+      body: msg.hasBody && !complete ? new ChunkQueue((n) => credit.consumed(n)) : undefined,
+      complete,
     };
     for (const bytes of msg.body ?? []) call.body?.push(new Uint8Array(bytes));
-    if (msg.end) call.body?.end();
     calls.set(msg.id, call);
     options.hub.count("active");
     options.hub.count("portCalls");
@@ -114,7 +121,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
         method: msg.method,
         path: msg.path,
         headers: msg.headers,
-        body: call.body ?? null,
+        body: call.complete ?? call.body ?? null,
         signal: call.abort.signal,
       });
       options.hub.count("carried");
@@ -197,4 +204,16 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
   });
   port.start?.();
   return idle;
+}
+
+/** The chunks of a `start` message's body as one byte array (the one chunk itself when there is one). */
+function concat(chunks: ArrayBuffer[]): Uint8Array {
+  if (chunks.length === 1) return new Uint8Array(chunks[0]!);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(new Uint8Array(c), at);
+    at += c.byteLength;
+  }
+  return out;
 }
