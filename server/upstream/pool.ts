@@ -352,8 +352,9 @@ async function* readBody(
   traceHook?.("g.up.last");
   // A body ended by trailers: node emitted 'trailers' (a nextTick queued when the trailing
   // HEADERS were read) before the end. A body ended by END_STREAM on DATA has none, but a
-  // reset may be on its way: give it one event-loop turn to arrive.
-  if (!gotTrailers()) await new Promise((resolve) => setImmediate(resolve));
+  // reset may be on its way: give it one event-loop turn to arrive, unless the stream
+  // closed already (its rstCode is then final).
+  if (!gotTrailers() && !stream.closed) await new Promise((resolve) => setImmediate(resolve));
   const bad = trailerError();
   if (bad) throw bad;
   if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
