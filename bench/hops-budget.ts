@@ -4,7 +4,8 @@
  * point before it (in the order a call passes them; a negative step means two points
  * overlap, e.g. the gateway sends the response head while the body is still coming). The page and the worker share one clock; the gateway's clock is aligned
  * per call the NTP way, from the HEADERS frame going out and coming in and the last
- * response frame going out and coming in (assuming both directions take equally long).
+ * response frame going out and coming in (assuming both directions take equally long; the
+ * error is at most half the time on the wire).
  */
 import type { HopMarks } from "./hops-recorder.js";
 
@@ -44,8 +45,11 @@ export interface HopRow {
 export interface HopBudget {
   calls: number;
   rows: HopRow[];
-  /** Median of the per-call gateway clock offsets' spread: how well the alignment held (µs, 0 when no gateway marks). */
-  alignmentSpreadUs: number;
+  /**
+   * Median per call of half the time on the wire (the worker's round trip minus the
+   * gateway's time): the alignment is off by at most this much (µs; 0 without gateway marks).
+   */
+  alignmentBoundUs: number;
   /** Points that did not fire exactly once per call (left out). */
   skipped: string[];
 }
@@ -78,13 +82,13 @@ export function hopBudget(page: HopMarks, worker: HopMarks, gateway: HopMarks): 
   const pairs = ["w.out.first", "g.in.first", "g.out.last", "w.in.last"];
   const aligned = pairs.every((p) => (p.startsWith("g.") ? gw[p] : browser[p]));
   const offsets: number[] = [];
-  const spreads: number[] = [];
+  const bounds: number[] = [];
   if (aligned) {
     for (let k = 0; k < n; k++) {
       const up = gw["g.in.first"]![k]! - browser["w.out.first"]![k]!;
       const down = gw["g.out.last"]![k]! - browser["w.in.last"]![k]!;
       offsets.push((up + down) / 2);
-      spreads.push(Math.abs(up - down) / 2);
+      bounds.push(Math.abs(up - down) / 2);
     }
     for (const [point, times] of Object.entries(gw)) browser[point] = times.map((t, k) => t - offsets[k]!);
   } else {
@@ -111,7 +115,7 @@ export function hopBudget(page: HopMarks, worker: HopMarks, gateway: HopMarks): 
       deltaUs: prev ? median(entry.rel.map((r, k) => r - prev.rel[k]!)) : 0,
     };
   });
-  return { calls: n, rows, alignmentSpreadUs: aligned ? median(spreads) : 0, skipped };
+  return { calls: n, rows, alignmentBoundUs: aligned ? median(bounds) : 0, skipped };
 }
 
 /** The budget as a Markdown table. */

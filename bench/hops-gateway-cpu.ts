@@ -14,17 +14,7 @@ import { parseArgs } from "node:util";
 import type { BackendUrls } from "./backend-child.js";
 import { startChild } from "./child.js";
 import { measureCalls, tunnelTransport } from "./gateway-bench.js";
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { printTop, type Profile } from "./hops-profile.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -65,29 +55,6 @@ async function main(argv: string[]): Promise<void> {
     if (file) printTop(JSON.parse(await readFile(join(dir, file), "utf8")) as Profile, Number(values.top));
   }
   await rm(dir, { recursive: true, force: true });
-}
-
-function printTop(p: Profile, top: number): void {
-  const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
-  const byName = new Map<string, number>();
-  let total = 0;
-  for (const node of p.nodes) {
-    const t = self.get(node.id) ?? 0;
-    total += t;
-    const f = node.callFrame;
-    const where = f.url ? `${f.url.replace(/^.*node_modules\//, "~/").replace(/^file:\/\/.*\/dist\//, "")}:${f.lineNumber + 1}` : "";
-    const key = `${f.functionName || "(anonymous)"} ${where}`;
-    byName.set(key, (byName.get(key) ?? 0) + t);
-  }
-  const idle = [...byName].filter(([k]) => k.startsWith("(idle)")).reduce((s, [, v]) => s + v, 0);
-  process.stdout.write(`\nself time, of ${((total - idle) / 1000).toFixed(0)} ms busy:\n`);
-  for (const [name, t] of [...byName]
-    .filter(([k]) => !k.startsWith("(idle)"))
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)) {
-    process.stdout.write(`${((100 * t) / (total - idle)).toFixed(1).padStart(5)}%  ${name}\n`);
-  }
 }
 
 main(process.argv.slice(2)).then(

@@ -3,7 +3,7 @@
  * worker's fetch path, with every realm's trace hook on (protocol/trace.ts), printed as
  * one table per path (median µs per point over the calls, median of the runs).
  *
- *   node dist/bench/hops.js [--calls N] [--warmup N] [--reps N] [--paths page-sdk,tunnel-fetch] [--json out.json]
+ *   node dist/bench/hops.js [--calls N] [--warmup N] [--reps N] [--paths page-sdk,tunnel-fetch] [--json out.json] [--profile-page]
  *   npm run bench -- --only hops   (the same, with the bench's run count)
  *
  * Chromium is driven over raw CDP and the pages are cross-origin isolated, as in the main
@@ -20,9 +20,11 @@ import { startChild, type Child } from "./child.js";
 import { hopBudget, hopTable, median, type HopBudget, type HopRow } from "./hops-budget.js";
 import type { HopMarks } from "./hops-recorder.js";
 import type { HopsPath } from "./hops-page.js";
+import { printTop, type Profile } from "./hops-profile.js";
 import { launchChromium } from "../tools/chromium.js";
 import { fromRoot } from "../tools/paths.js";
 import { startStaticServer } from "../tools/static-server.js";
+import { hopsRecord } from "./hops-record.js";
 
 /** How much to run. */
 export interface HopsPlan {
@@ -30,11 +32,14 @@ export interface HopsPlan {
   warmup: number;
   reps: number;
   paths: HopsPath[];
+  /** Print the page's CPU profile of each path's last run (its functions by self time). */
+  profilePage?: boolean;
 }
 
 /** One path's budget (points: median over the runs) and its µs per call while traced. */
 export interface HopsPathResult {
   usPerCall: number;
+  runs: number;
   budget: HopBudget;
 }
 
@@ -89,16 +94,27 @@ export async function runHops(plan: HopsPlan, log: (line: string) => void): Prom
       for (let rep = 1; rep <= plan.reps; rep++) {
         await page.evaluate(`hops.warm(${JSON.stringify(path)}, ${plan.warmup})`);
         await gateway.request("marks");
+        const profiling = plan.profilePage && rep === plan.reps;
+        if (profiling) {
+          await page.send("Profiler.enable");
+          await page.send("Profiler.setSamplingInterval", { interval: 50 });
+          await page.send("Profiler.start");
+        }
         const r = await page.evaluate<{ page: HopMarks; worker: HopMarks; usPerCall: number }>(
           `hops.run(${JSON.stringify(path)}, ${plan.calls})`,
         );
+        if (profiling) {
+          const { profile } = await page.send<{ profile: Profile }>("Profiler.stop");
+          log(`${path}: the page's CPU profile of run ${rep}`);
+          printTop(profile, 25);
+        }
         const budget = hopBudget(r.page, r.worker, await gateway.request<HopMarks>("marks"));
         runs.push({ usPerCall: r.usPerCall, budget });
         log(
           `${path} run ${rep}/${plan.reps}: ${r.usPerCall.toFixed(0)} µs/call (traced)${budget.skipped.length ? `; skipped ${budget.skipped.join(", ")}` : ""}`,
         );
       }
-      results[path] = { usPerCall: median(runs.map((r) => r.usPerCall)), budget: mergeRuns(runs.map((r) => r.budget)) };
+      results[path] = { usPerCall: median(runs.map((r) => r.usPerCall)), runs: runs.length, budget: mergeRuns(runs.map((r) => r.budget)) };
     }
     return results;
   } finally {
@@ -119,24 +135,32 @@ function mergeRuns(runs: HopBudget[]): HopBudget {
   return {
     calls: first.calls,
     rows,
-    alignmentSpreadUs: median(runs.map((r) => r.alignmentSpreadUs)),
+    alignmentBoundUs: median(runs.map((r) => r.alignmentBoundUs)),
     skipped: [...new Set(runs.flatMap((r) => r.skipped))],
   };
 }
 
 /** The results as Markdown: one table per path. */
-export function renderHops(results: HopsResults, plan: HopsPlan): string {
+export function renderHops(results: HopsResults): string {
   const out: string[] = [];
   for (const [path, r] of Object.entries(results) as [HopsPath, HopsPathResult][]) {
     out.push(
-      `**${path}**: ${r.usPerCall.toFixed(0)} µs/call traced; median of ${plan.reps} runs of ${plan.calls} sequential calls ` +
-        `(gateway clock aligned per call, median asymmetry ±${r.budget.alignmentSpreadUs.toFixed(0)} µs)`,
+      `**${path}**: ${r.usPerCall.toFixed(0)} µs/call traced; median of ${r.runs} runs of ${r.budget.calls} sequential calls ` +
+        `(gateway clock aligned per call, within ±${r.budget.alignmentBoundUs.toFixed(0)} µs)`,
       "",
       hopTable(r.budget),
       "",
     );
   }
   return out.join("\n");
+}
+
+/**
+ * The "Per-hop latency budget" section of docs/BENCHMARKS.md: what the budget is, the
+ * before/after record of what was removed (bench/hops-record.ts), and this run's tables.
+ */
+export function renderHopsSection(results: HopsResults | undefined): string {
+  return `\n${hopsRecord}${results ? `\n### This run\n\n${renderHops(results)}` : ""}`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -148,6 +172,7 @@ async function main(argv: string[]): Promise<void> {
       reps: { type: "string", default: "3" },
       paths: { type: "string", default: "page-sdk,tunnel-fetch" },
       json: { type: "string" },
+      "profile-page": { type: "boolean", default: false },
     },
   });
   const plan: HopsPlan = {
@@ -155,13 +180,14 @@ async function main(argv: string[]): Promise<void> {
     warmup: Number(values.warmup),
     reps: Number(values.reps),
     paths: values.paths!.split(",") as HopsPath[],
+    profilePage: values["profile-page"],
   };
   for (const p of plan.paths)
     if (p !== "page-sdk" && p !== "tunnel-fetch") throw new Error(`--paths takes page-sdk,tunnel-fetch; got ${p}`);
   for (const k of ["calls", "warmup", "reps"] as const)
     if (!Number.isInteger(plan[k]) || plan[k] < (k === "warmup" ? 0 : 1)) throw new Error(`--${k} must be a positive integer`);
   const results = await runHops(plan, (line) => process.stdout.write(`[hops] ${line}\n`));
-  process.stdout.write(`\n${renderHops(results, plan)}\n`);
+  process.stdout.write(`\n${renderHops(results)}\n`);
   if (values.json) await writeFile(resolve(values.json), JSON.stringify({ date: new Date().toISOString(), plan, results }, null, 2));
 }
 

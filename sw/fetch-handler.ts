@@ -111,20 +111,6 @@ export class FetchHandler {
         void drain(res.body).finally(end);
         return new Response(null, { status: res.status, headers });
       }
-      if (flavor === "connect-unary") {
-        // The page's Connect client reads a unary answer whole before it resolves, and the
-        // backend answers a unary call's head only once it has the body: one bytes body
-        // spares the page a stream read per chunk and the end across the worker boundary.
-        const whole = await collect(res.body).catch((err: unknown) => err as Error);
-        end();
-        if (whole instanceof Error) {
-          abort.abort();
-          hub.count("failed");
-          return rpcErrorResponse(flavor, contentType, toTunnelError(whole), cors);
-        }
-        traceHook?.("w.post");
-        return new Response(whole, { status: res.status, headers });
-      }
       const stream = iterableToStream(res.body, { flavor, onCancel: () => abort.abort(), onEnd: end });
       traceHook?.("w.post");
       return new Response(stream, { status: res.status, headers });
@@ -164,21 +150,4 @@ async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
   } catch {
     // The head was all the page needed.
   }
-}
-
-/** A response body read to its end, as one byte array. */
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.byteLength;
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
