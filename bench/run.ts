@@ -24,7 +24,7 @@ import { fromRoot } from "../tools/paths.js";
 import { evaluateTargets, renderMarkdown, renderSvg, type BenchResults } from "./report.js";
 import { summarize } from "./stats.js";
 import { makeSelfSignedCert } from "../tools/tls.js";
-import { renderHopsSection, runHops, type HopsResults } from "./hops.js";
+import { renderHops, renderHopsSection, runHops, type HopsResults } from "./hops.js";
 
 const sections = ["browser", "gateway", "sockets", "bundle", "hops"] as const;
 type Section = (typeof sections)[number];
@@ -225,6 +225,7 @@ export async function main(argv: string[]): Promise<number> {
     if (only.has("hops")) {
       const hopsPlan = { calls: quick ? 300 : 1000, warmup: plan.warmup, reps, paths: ["page-sdk" as const, "tunnel-fetch" as const] };
       hops = await runHops(hopsPlan, (line) => log(`hops ${line}`));
+      process.stdout.write(`\n${renderHops(hops)}\n`);
       Object.assign(results, { hops });
     }
   } finally {
