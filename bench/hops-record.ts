@@ -20,32 +20,34 @@ CDP, cross-origin isolated pages, the Connect backend on h2c (as in the browser 
 
 ### Before and after (2026-12-02, issue 10)
 
-**Machine load caveat**: measured while five other engineers ran test suites on the same
-2 cores (load average 10-14), so every figure is 3-5x what an idle machine shows and whole
-runs vary by ±40%. The figures below are medians of 3 runs of 400 calls, before and after
-alternated back to back; read the per-step columns (within one realm) rather than the totals.
+**Machine load caveat**: a shared 2-core machine with other engineers' test suites running;
+these figures were taken in a quieter spell (load average 1.5-3); earlier runs at load 10-14
+showed the same steps 2-3x larger. Medians of 3 runs of 400 traced calls, before and after
+alternated back to back. Steps within one realm are the reliable columns.
 
-Page SDK (median µs; "at" = since the call started, "step" = since the point before):
+Page SDK, µs (before -> after): **3788 -> 3307 per call** (3/3 runs faster)
 
-| point | before: at | after: at | before: step | after: step |
+| point | at: before | at: after | step: before | step: after |
 |---|---:|---:|---:|---:|
-| \`p.post\` page posts \`start\` | 650 | 645 | 650 | 645 |
-| \`w.in\` worker receives it | 750 | 760 | 70 | 65 |
-| \`w.out.first\` HEADERS to the WebSocket | 1045 | 1120 | 180 | 230 |
-| \`w.out.last\` END_STREAM to the WebSocket | 1405 | 1172 | **295** | **40** |
-| \`g.in.last\` gateway has the whole request | 2221 | 1971 | 876 | 634 |
-| \`g.up.end\` upstream request sent | 2264 | 2033 | — | — |
-| \`g.up.resp\` upstream response head | 2852 | 2776 | 583 | 651 |
-| \`g.out.last\` gateway sends the last frame | 3886 | 3467 | 40 | 25 |
-| \`w.in.last\` worker has the last frame | 4088 | 3713 | 900 | 620 |
-| \`p.head\` page has the head | 3752 | 3333 | 160 | 125 |
-| \`p.done\` call resolved | **4550** | **3947** | 588 | 365 |
+| \`p.post\` page posts \`start\` | 295 | 335 | 295 | 335 |
+| \`w.in\` worker receives it | 683 | 655 | 293 | 290 |
+| \`w.out.first\` HEADERS to the WebSocket | 840 | 817 | 125 | 130 |
+| \`w.out.last\` END_STREAM to the WebSocket | 1020 | 865 | **145** | **25** |
+| \`g.in.last\` gateway has the whole request | 1629 | 1391 | 395 | 240 |
+| \`g.up.end\` upstream request sent | 1670 | 1445 | — | — |
+| \`g.up.resp\` upstream response head | 2345 | 2118 | 642 | 655 |
+| \`g.out.first\` response HEADERS sent | 2465 | 2168 | 106 | 50 |
+| \`g.out.last\` last frame sent | 2737 | 2340 | 23 | 13 |
+| \`w.in.last\` worker has the last frame | 3088 | 2647 | 480 | 270 |
+| \`p.head\` page has the head | 2903 | 2560 | 110 | 110 |
+| \`p.done\` call resolved | **3390** | **2868** | 418 | 230 |
 
-Worker fetch path: \`w.in\` -> \`w.out.first\` 563 -> 295 µs (the status broadcast), the
-rest unchanged within the noise; \`p.done\` 4530 -> 4598 µs. The largest fetch-path step is the
-browser's own: from the worker's \`respondWith\` Response to the page's \`fetch\` resolving
-and connect-web reading it, ~1.7 ms at this load, with a streamed or a bytes body alike (a
-bytes body for Connect unary answers was tried and measured no faster, and was dropped).
+Worker fetch path: **3787 -> 3462 µs per call** (3/3 runs faster); \`w.in\` ->
+\`w.out.first\` 305 -> 195 µs, \`g.up.resp\` -> \`g.out.first\` 106 -> 48 µs, \`p.done\`
+3553 -> 3200 µs. Its largest steps are the browser's own: the page's \`fetch\` to the
+worker's fetch event (~620 µs) and the worker's Response to the page's call resolving
+(~1.0-1.2 ms). A bytes body for Connect unary answers (instead of a stream) was tried and
+measured slower (3518 -> 3785 µs), and was dropped.
 
 What was removed:
 
@@ -64,21 +66,21 @@ What was removed:
 - **An event-loop turn after an upstream body whose stream already closed** (gateway).
 
 Gateway CPU per call (\`node dist/bench/hops-gateway-cpu.js --calls 10000 --no-profile\`,
-grpc-js backend, 64 in flight; same load caveat; runs 2-3 of each, alternated): before 137,
-150, 154, 167 µs, after 126, 134, 139, 140 µs (median ~152 -> ~137 µs, target 75 µs not met).
+grpc-js backend, 64 in flight, load ~2.5; the 2nd and 3rd run of three rounds, alternated):
+before 108-118 µs (median 112), after 83-102 µs (median 100); the target of 75 µs is not met.
 The profile is spread thin: the socket writes (\`writev\`, ~25% of busy time, mostly the
 loopback TCP stack), garbage collection (~15%), node:http2's per-stream setup and events, and
 no single function of the gateway above 1.5%.
 
 What the budget shows is left, largest first:
 
-1. **A fresh MessagePort per sequential call** (page SDK, ~500-700 µs at this load): a port
+1. **A fresh MessagePort per sequential call** (page SDK, ~500-700 µs at load 10): a port
    takes new calls only while calls run on it, so each call of a sequential loop opens a port
    through \`controller.postMessage\` (the browser process) and closes the old one. Reusing an
    idle port for a few seconds measured \`p.call\` -> \`p.post\` 645 -> 145 µs and the call
    ~700 µs shorter, but breaks a tested guarantee (a call made right after the browser stopped
    the worker is neither lost nor run twice). Not changed; see docs/DECISIONS.md.
-2. **The browser's fetch round trip to the worker** (fetch path, ~600 µs in, ~1.7 ms out).
+2. **The browser's fetch round trip to the worker** (fetch path, ~600 µs in, ~1 ms out).
 3. **The backend** (\`g.up.end\` -> \`g.up.resp\` ~400-650 µs; the Connect backend sends its
    head, body and end in separate writes, \`g.up.resp\` -> \`g.up.last\` ~130-460 µs).
 4. **The worker's head gathering** (page SDK): the head goes to the page before the last
