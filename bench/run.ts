@@ -2,7 +2,7 @@
  * `npm run bench`: measures swtunnel side by side with the alternatives in one run and
  * writes bench-results/latest.json, docs/BENCHMARKS.md and docs/bench.svg.
  *
- *   node dist/bench/run.js [--quick] [--json out.json] [--reps N] [--only browser,gateway,sockets,bundle]
+ *   node dist/bench/run.js [--quick] [--json out.json] [--reps N] [--only browser,gateway,sockets,bundle,hops]
  *     [--workloads sequential,concurrent,stream,big,bidi] [--paths tunnel-fetch,direct-h1,...]
  *
  * `--workloads` / `--paths` make a partial browser run (to measure or profile one thing):
@@ -24,8 +24,9 @@ import { fromRoot } from "../tools/paths.js";
 import { evaluateTargets, renderMarkdown, renderSvg, type BenchResults } from "./report.js";
 import { summarize } from "./stats.js";
 import { makeSelfSignedCert } from "../tools/tls.js";
+import { renderHops, renderHopsSection, runHops, type HopsResults } from "./hops.js";
 
-const sections = ["browser", "gateway", "sockets", "bundle"] as const;
+const sections = ["browser", "gateway", "sockets", "bundle", "hops"] as const;
 type Section = (typeof sections)[number];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -106,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
   log(`${command}: ${reps} runs of each measurement${quick ? " (quick)" : ""}`);
 
   const children: Child[] = [];
+  let hops: HopsResults | undefined;
   const started = (child: Child): Child => {
     children.push(child);
     return child;
@@ -220,6 +222,12 @@ export async function main(argv: string[]): Promise<number> {
         heapBytesPerSocket: summarize(runs.map((r) => r.heapBytesPerSocket)),
       }));
     }
+    if (only.has("hops")) {
+      const hopsPlan = { calls: quick ? 300 : 1000, warmup: plan.warmup, reps, paths: ["page-sdk" as const, "tunnel-fetch" as const] };
+      hops = await runHops(hopsPlan, (line) => log(`hops ${line}`));
+      process.stdout.write(`\n${renderHops(hops)}\n`);
+      Object.assign(results, { hops });
+    }
   } finally {
     await Promise.allSettled(children.map((c) => c.stop()));
   }
@@ -236,7 +244,7 @@ export async function main(argv: string[]): Promise<number> {
   await writeFile(fromRoot("bench-results/latest.json"), json);
   if (values.json) await writeFile(resolve(values.json), json);
   if (!values["no-docs"]) {
-    await writeFile(fromRoot("docs/BENCHMARKS.md"), renderMarkdown(results));
+    await writeFile(fromRoot("docs/BENCHMARKS.md"), renderMarkdown(results) + renderHopsSection(hops));
     await writeFile(fromRoot("docs/bench.svg"), renderSvg(results));
   }
   log("targets (reported, not asserted):");

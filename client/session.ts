@@ -25,6 +25,7 @@ import {
 import { ClientStream, type StreamHost, type StreamInit } from "./client-stream.js";
 import { TunnelError, resetError, socketLostError, unreachableError } from "./errors.js";
 import { unprocessedBy } from "./replay.js";
+import { traceFrame, traceHook } from "../protocol/trace.js";
 import type { WebSocketConstructorLike, WebSocketLike } from "./types.js";
 
 export interface SessionOptions {
@@ -196,6 +197,7 @@ export class TunnelSession implements StreamHost {
     if (!ws || ws.readyState !== OPEN) return;
     this.corkForTurn(ws);
     ws.send(encodeFrame(frame));
+    if (traceHook) traceFrame("w.out", frame);
   }
 
   /**
@@ -278,6 +280,7 @@ export class TunnelSession implements StreamHost {
       if (e.streamId !== 0 && e.streamId <= this.lastStreamId) return; // a closed stream: ignored
       return this.protocolError(e);
     }
+    if (traceHook) traceFrame("w.in", frame);
     try {
       this.dispatch(frame);
     } catch (e) {

@@ -13,6 +13,7 @@ import { ChunkQueue } from "../port/chunk-queue.js";
 import { CreditBatcher, CreditGate, PORT_WINDOW, splitChunk, toTransferable, type StartMessage } from "../port/messages.js";
 import type { PortLike } from "../port/port-like.js";
 import { PortMux, type PortLink } from "./port-mux.js";
+import { traceHook } from "../protocol/trace.js";
 
 /** Options of {@link createPortClient}. */
 export interface PortClientOptions {
@@ -95,6 +96,7 @@ export async function portCall(mux: PortMux, req: UniversalClientRequest, extra:
       switch (msg.type) {
         case "head":
           if (headSettled) return;
+          traceHook?.("p.head");
           headSettled = true;
           headResolve({ status: msg.status, header: toHeaders(msg.headers), body, trailer });
           for (const bytes of msg.body ?? []) body.push(new Uint8Array(bytes));
@@ -142,6 +144,7 @@ export async function portCall(mux: PortMux, req: UniversalClientRequest, extra:
     hasBody: req.body !== undefined,
   };
   if (!req.body) {
+    traceHook?.("p.post");
     link.post(start);
     return head;
   }
@@ -188,6 +191,7 @@ async function sendWithBody(
   }
   if (isDone()) return;
   if (first.length > 0) start.body = first;
+  traceHook?.("p.post");
   link.post(start, first);
   if (start.end) return;
   const send = async (chunk: Uint8Array): Promise<boolean> => {

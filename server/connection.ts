@@ -26,6 +26,7 @@ import { checkService } from "./admission.js";
 import type { GatewayContext } from "./context.js";
 import { checkRequestHead } from "./request-head.js";
 import { TunnelStream, type StreamHost } from "./stream.js";
+import { traceFrame, traceHook } from "../protocol/trace.js";
 
 /** Keepalive: GOAWAY KEEPALIVE_TIMEOUT once this many PINGs in a row went unanswered. */
 const MAX_MISSED_PINGS = 2;
@@ -61,6 +62,14 @@ export class TunnelConnection implements StreamHost {
   private queuedControl = 0;
   /** Stream errors the client caused so far (see maxStreamErrorsPerSocket). */
   private streamErrors = 0;
+  /** The socket is corked until the end of this event-loop turn. */
+  private corked = false;
+  /** Bytes queued unwritten when this turn's cork began: the backlog the kernel did not take. */
+  private backlogAtCork = 0;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket!.uncork();
+  };
   /** Streams waiting for the socket's queued bytes to fall under maxSocketBufferedBytes. */
   private readonly outputWaiters = new Set<() => void>();
   streamsTotal = 0;
@@ -71,6 +80,12 @@ export class TunnelConnection implements StreamHost {
     readonly remote: string,
     /** `x-forwarded-for` toward the backend: the client, then trusted proxies (server/client-address.ts). */
     private readonly forwardedFor = remote,
+    /**
+     * The upgraded socket under `ws`: corked from a turn's first frame to the end of the
+     * turn, so the frames of that turn (a response's HEADERS, DATA and TRAILERS; the
+     * replies to many streams) leave in one write instead of one syscall and packet each.
+     */
+    private readonly socket?: { cork(): void; uncork(): void },
   ) {
     const o = ctx.options;
     this.limits = { maxFramePayload: o.maxFramePayload, maxHeaderBlockBytes: o.maxHeaderBlockBytes };
@@ -167,19 +182,27 @@ export class TunnelConnection implements StreamHost {
     }
     const bytes = encodeFrame(frame);
     let queued = false;
+    if (this.socket && !this.corked) {
+      this.corked = true;
+      this.backlogAtCork = this.ws.bufferedAmount;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
     this.ws.send(bytes, () => {
       if (queued) this.queuedControl--;
       written?.();
       if (this.outputWaiters.size > 0 && !this.outputFull) this.wakeOutput();
     });
-    // Counted only while it waits in the gateway's queue: a reply the kernel took at once is not.
-    if (control && this.ws.bufferedAmount > 0) {
+    if (traceHook) traceFrame("g.out", frame);
+    // Counted only while it waits in the gateway's queue: a reply the kernel took at once is
+    // not. Under the turn's cork every byte waits until the turn ends; what counts then is
+    // whether the kernel had left earlier bytes unwritten.
+    if (control && (this.corked ? this.backlogAtCork > 0 : this.ws.bufferedAmount > 0)) {
       queued = true;
       this.queuedControl++;
     }
     const { metrics } = this.ctx;
-    metrics.frames.inc({ kind: frame.kind, direction: "out" });
-    metrics.bytes.inc({ direction: "out" }, bytes.length);
+    metrics.frame(frame.kind, "out", bytes.length);
     return true;
   }
 
@@ -270,7 +293,7 @@ export class TunnelConnection implements StreamHost {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     const bytes = toBytes(data);
-    this.ctx.metrics.bytes.inc({ direction: "in" }, bytes.length);
+    this.ctx.metrics.countBytes("in", bytes.length);
     if (!isBinary) {
       this.goaway(ErrorCode.PROTOCOL_ERROR, "text WebSocket message; every frame must be a binary message");
       return;
@@ -280,11 +303,12 @@ export class TunnelConnection implements StreamHost {
       frame = decodeFrame(bytes, "client", this.limits);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.ctx.metrics.frames.inc({ kind: "invalid", direction: "in" });
+      this.ctx.metrics.frame("invalid", "in");
       this.onDecodeError(err, bytes[0]!);
       return;
     }
-    this.ctx.metrics.frames.inc({ kind: frame.kind, direction: "in" });
+    this.ctx.metrics.frame(frame.kind, "in");
+    if (traceHook) traceFrame("g.in", frame);
     try {
       this.onFrame(frame);
     } catch (err) {

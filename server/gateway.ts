@@ -207,7 +207,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       accepted = true;
-      const conn = new TunnelConnection(ctx, ws, remote, client.chain.join(", "));
+      const conn = new TunnelConnection(ctx, ws, remote, client.chain.join(", "), socket);
       connections.add(conn);
       metrics.sockets.inc();
       metrics.socketsTotal.inc();

@@ -43,17 +43,24 @@ export class GatewayMetrics {
   });
   readonly streamsActive = new Gauge({ name: "swtunnel_streams_active", help: "Open tunnel streams", registers: [this.registry] });
   readonly streamsTotal = new Counter({ name: "swtunnel_streams_total", help: "Tunnel streams opened", registers: [this.registry] });
+  /**
+   * Frames and bytes are counted per frame, so they are plain numbers here, handed to
+   * prom-client at scrape time (`collect`): its `inc` hashes a label object per call.
+   */
+  private readonly pending = { framesIn: new Map<string, number>(), framesOut: new Map<string, number>(), bytesIn: 0, bytesOut: 0 };
   readonly bytes = new Counter({
     name: "swtunnel_bytes_total",
     help: "Tunnel frame bytes, by direction (in = from clients)",
     labelNames: ["direction"],
     registers: [this.registry],
+    collect: () => this.flushCounts(),
   });
   readonly frames = new Counter({
     name: "swtunnel_frames_total",
     help: "Tunnel frames, by kind and direction",
     labelNames: ["kind", "direction"],
     registers: [this.registry],
+    collect: () => this.flushCounts(),
   });
   readonly errors = new Counter({
     name: "swtunnel_errors_total",
@@ -96,5 +103,34 @@ export class GatewayMetrics {
   /** Records one finished stream with closed-set labels. */
   observeCall(path: string, outcome: string, seconds: number): void {
     this.callDuration.observe({ method: this.methodLabel(path), status: statusLabel(outcome) }, seconds);
+  }
+
+  /** Counts one frame of `kind` (a frame kind, or "invalid"; a closed set) in `direction`, and its bytes. */
+  frame(kind: string, direction: "in" | "out", bytes = 0): void {
+    const counts = direction === "in" ? this.pending.framesIn : this.pending.framesOut;
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    if (bytes > 0) this.countBytes(direction, bytes);
+  }
+
+  /** Counts tunnel bytes in `direction`. */
+  countBytes(direction: "in" | "out", bytes: number): void {
+    if (direction === "in") this.pending.bytesIn += bytes;
+    else this.pending.bytesOut += bytes;
+  }
+
+  /** Hands the counts since the last scrape to prom-client. */
+  private flushCounts(): void {
+    const p = this.pending;
+    for (const [direction, counts] of [
+      ["in", p.framesIn],
+      ["out", p.framesOut],
+    ] as const) {
+      for (const [kind, n] of counts) if (n > 0) this.frames.inc({ kind, direction }, n);
+      counts.clear();
+    }
+    if (p.bytesIn > 0) this.bytes.inc({ direction: "in" }, p.bytesIn);
+    if (p.bytesOut > 0) this.bytes.inc({ direction: "out" }, p.bytesOut);
+    p.bytesIn = 0;
+    p.bytesOut = 0;
   }
 }

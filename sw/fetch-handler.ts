@@ -12,6 +12,7 @@ import type { TunnelPool } from "./pool.js";
 import { findPreflightRoute, findRoute, isConnectGet, type ResolvedRoute } from "./routes.js";
 import type { StatusHub } from "./status.js";
 import type { TunnelClientLike } from "./types.js";
+import { traceHook } from "../protocol/trace.js";
 
 /** What to do with a matched call when the gateway cannot be reached. */
 export type FallbackMode = "network" | "error";
@@ -58,6 +59,7 @@ export class FetchHandler {
   }
 
   private async carry(request: Request, url: URL, route: ResolvedRoute, signal?: AbortSignal, onDone?: () => void): Promise<Response> {
+    traceHook?.("w.in");
     const { pool, hub, fallback, pageOrigin } = this.options;
     const cors = corsContext(request, url, pageOrigin);
     const contentType = request.headers.get("content-type");
@@ -110,6 +112,7 @@ export class FetchHandler {
         return new Response(null, { status: res.status, headers });
       }
       const stream = iterableToStream(res.body, { flavor, onCancel: () => abort.abort(), onEnd: end });
+      traceHook?.("w.post");
       return new Response(stream, { status: res.status, headers });
     } catch (err) {
       end();

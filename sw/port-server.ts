@@ -29,6 +29,7 @@ import { answerFetch, type FetchAnswerer } from "./port-fetch.js";
 import { resolveGatewayUrl } from "./routes.js";
 import type { StatusHub } from "./status.js";
 import type { TunnelCallResponse } from "./types.js";
+import { traceHook } from "../protocol/trace.js";
 
 /** The port as the server uses it (a MessagePort, or a stand-in in tests). */
 export interface PortServerOptions {
@@ -52,7 +53,10 @@ export interface PortServerOptions {
 
 interface Call {
   abort: AbortController;
+  /** The request body still arriving in `data` messages (undefined: none, or complete in `start`). */
   body: ChunkQueue | undefined;
+  /** The request body when `start` carried all of it. */
+  complete: Uint8Array | undefined;
   gate: CreditGate;
 }
 
@@ -110,17 +114,22 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
   };
 
   const start = (msg: StartMessage) => {
+    traceHook?.("w.in");
     if (calls.has(msg.id)) return;
     clearTimeout(linger);
     const abort = new AbortController();
     const credit = new CreditBatcher((bytes) => post({ type: "credit", id: msg.id, bytes }));
+    // A body complete in `start` (every unary and server-streaming call) goes to the tunnel
+    // client as bytes: it sends HEADERS and one DATA with END_STREAM at once, where an
+    // iterable body costs a pull per chunk and a separate empty DATA frame for the end.
+    const complete = msg.hasBody && msg.end ? concat(msg.body ?? []) : undefined;
     const call: Call = {
       abort,
       gate: new CreditGate(),
-      body: msg.hasBody ? new ChunkQueue((n) => credit.consumed(n)) : undefined,
+      body: msg.hasBody && !complete ? new ChunkQueue((n) => credit.consumed(n)) : undefined,
+      complete,
     };
     for (const bytes of msg.body ?? []) call.body?.push(new Uint8Array(bytes));
-    if (msg.end) call.body?.end();
     calls.set(msg.id, call);
     // A fast-path call is counted (active, carried...) by the fetch handler that answers it.
     const counted = msg.url === undefined;
@@ -136,7 +145,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
       method: msg.method,
       path: msg.path,
       headers: msg.headers,
-      body: call.body ?? null,
+      body: call.complete ?? call.body ?? null,
       signal: call.abort.signal,
     });
     options.hub.count("carried");
@@ -146,10 +155,11 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
   const run = async (msg: StartMessage, call: Call) => {
     try {
       const { url } = msg;
+      const requestBody = call.complete ? single(call.complete) : call.body;
       const res =
         url === undefined
           ? await tunnelCall(msg, call)
-          : options.fetchHandler && (await answerFetch({ ...msg, url }, call.body, options.fetchHandler, call.abort.signal));
+          : options.fetchHandler && (await answerFetch({ ...msg, url }, requestBody, options.fetchHandler, call.abort.signal));
       if (!res) {
         post({ type: "pass", id: msg.id });
         return;
@@ -185,6 +195,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
       }
       if (body.length > 0) head.body = body;
       post(head, body);
+      traceHook?.("w.post");
       if (head.trailers) return;
       const send = async (chunk: Uint8Array) => {
         for (const piece of splitChunk(chunk)) {
@@ -232,4 +243,21 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
   });
   port.start?.();
   return idle;
+}
+
+/** The chunks of a `start` message's body as one byte array (the one chunk itself when there is one). */
+function concat(chunks: ArrayBuffer[]): Uint8Array {
+  if (chunks.length === 1) return new Uint8Array(chunks[0]!);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(new Uint8Array(c), at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** A complete body as the one-chunk iterable the fetch path reads. */
+async function* single(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
 }

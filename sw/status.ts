@@ -24,8 +24,16 @@ export function mapClientStatus(status: string): WorkerTunnelStatus {
 const RANK: Record<WorkerTunnelStatus, number> = { idle: 0, connected: 1, reconnecting: 2, fallback: 3 };
 
 /**
- * Keeps status and counters; calls `post` with a snapshot on each change, and every
- * `heartbeatMs` while calls are active (pages answer it to keep the worker alive).
+ * Counter changes are published at most this often (status changes at once): a
+ * BroadcastChannel message per call cost the worker ~200 µs between a call's HEADERS and
+ * DATA frames, and every page of the scope the time to receive it (docs/DECISIONS.md).
+ */
+export const STATUS_COUNTS_DELAY_MS = 100;
+
+/**
+ * Keeps status and counters; calls `post` with a snapshot on each status change, at most
+ * `countsDelayMs` after counter changes, and every `heartbeatMs` while calls are active
+ * (pages answer it to keep the worker alive).
  */
 export class StatusHub {
   readonly counters: TunnelCounters = { carried: 0, failed: 0, fallbacks: 0, active: 0, portCalls: 0 };
@@ -35,7 +43,10 @@ export class StatusHub {
   constructor(
     private readonly post: (message: StatusMessage) => void = () => {},
     private readonly heartbeatMs = STATUS_HEARTBEAT_MS,
+    private readonly countsDelayMs = STATUS_COUNTS_DELAY_MS,
   ) {}
+
+  private countsTimer: ReturnType<typeof setTimeout> | undefined;
 
   setStatus(gateway: string, status: WorkerTunnelStatus): void {
     if (this.gateways.get(gateway) === status) return;
@@ -46,7 +57,11 @@ export class StatusHub {
   count(counter: keyof TunnelCounters, delta = 1): void {
     this.counters[counter] += delta;
     if (counter === "active") this.beat();
-    this.publish();
+    // One message for all the counter changes of the next countsDelayMs.
+    this.countsTimer ??= setTimeout(() => {
+      this.countsTimer = undefined;
+      this.publish();
+    }, this.countsDelayMs);
   }
 
   private beat(): void {
@@ -72,6 +87,9 @@ export class StatusHub {
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
+      // This snapshot carries the counters too.
+      clearTimeout(this.countsTimer);
+      this.countsTimer = undefined;
       try {
         this.post(this.snapshot());
       } catch {

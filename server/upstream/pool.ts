@@ -13,6 +13,7 @@ import type { HeaderList } from "../../protocol/index.js";
 import { UpstreamError, type ProxyRequest, type ProxyResponse } from "../exchange.js";
 import { EMPTY_BODY } from "../body.js";
 import { fromHttp2Headers, toHttp2RequestHeaders } from "./headers.js";
+import { traceHook } from "../../protocol/trace.js";
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
 
@@ -247,6 +248,7 @@ export class UpstreamPool {
     let stream: ClientHttp2Stream;
     try {
       stream = session.request(headers, { endStream: false });
+      traceHook?.("g.up.req");
     } catch (err) {
       release();
       throw new UpstreamError("unavailable", `cannot start a request on the upstream session: ${(err as Error).message}`);
@@ -276,6 +278,7 @@ export class UpstreamPool {
         else reject(upstreamErrorFromReset(stream.rstCode, `${req.path}`, session.destroyed));
       };
       stream.once("response", (h, flags: number) => {
+        traceHook?.("g.up.resp");
         stream.off("close", fail);
         stream.off("error", fail);
         resolve({ headers: h, endStream: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 });
@@ -320,6 +323,7 @@ async function pumpBody(body: AsyncIterable<Uint8Array>, stream: ClientHttp2Stre
       }
     }
     if (!stream.destroyed) stream.end();
+    traceHook?.("g.up.end");
   } catch {
     if (!stream.closed) stream.close(NGHTTP2_CANCEL);
   }
@@ -345,10 +349,12 @@ async function* readBody(
     // Stopped early (reset, limit, socket lost): cancel upstream so the backend stops.
     if (!ended && !stream.closed) stream.close(NGHTTP2_CANCEL);
   }
+  traceHook?.("g.up.last");
   // A body ended by trailers: node emitted 'trailers' (a nextTick queued when the trailing
   // HEADERS were read) before the end. A body ended by END_STREAM on DATA has none, but a
-  // reset may be on its way: give it one event-loop turn to arrive.
-  if (!gotTrailers()) await new Promise((resolve) => setImmediate(resolve));
+  // reset may be on its way: give it one event-loop turn to arrive, unless the stream
+  // closed already (its rstCode is then final).
+  if (!gotTrailers() && !stream.closed) await new Promise((resolve) => setImmediate(resolve));
   const bad = trailerError();
   if (bad) throw bad;
   if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
