@@ -1,0 +1,108 @@
+/**
+ * WebKit: WebKitGTK's MiniBrowser driven by WebKitWebDriver (W3C WebDriver classic over
+ * HTTP; Debian's webkit2gtk-driver), on an Xvfb display started here (MiniBrowser has
+ * no headless mode). Playwright's own WebKit build is never launched: the `context` and
+ * `page` fixtures hand the specs the WebDriver adapter of webdriver-page.ts instead.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { freePort } from "./free-port.js";
+import { WebDriverContext, webdriver } from "./webdriver-page.js";
+
+/** The MiniBrowser binary: `$SWTUNNEL_MINIBROWSER`, else Debian's (webkit2gtk-4.1). */
+export const MINIBROWSER_PATH = process.env.SWTUNNEL_MINIBROWSER ?? "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+/** The driver binary: `$SWTUNNEL_WEBKIT_DRIVER`, else Debian's. */
+export const WEBKIT_DRIVER_PATH = process.env.SWTUNNEL_WEBKIT_DRIVER ?? "/usr/bin/WebKitWebDriver";
+
+/** A running Xvfb + WebKitWebDriver; each context is one WebDriver session (a fresh MiniBrowser). */
+export interface WebKitDriver {
+  /** Opens a new session. `--automation` is required: without it the session request hangs. */
+  newContext(): Promise<WebDriverContext>;
+  /** Stops the driver and the display. */
+  close(): Promise<void>;
+}
+
+/** Starts Xvfb on a free display and WebKitWebDriver on a free port, and waits until both answer. */
+export async function launchWebKit(timeoutMs = 20_000): Promise<WebKitDriver> {
+  const xvfb = spawn("Xvfb", ["-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1280x1024x24"], { stdio: ["ignore", "ignore", "pipe", "pipe"] });
+  let driver: ChildProcess | undefined;
+  try {
+    const display = await readDisplay(xvfb, timeoutMs);
+    const port = await freePort();
+    driver = spawn(WEBKIT_DRIVER_PATH, [`--port=${port}`], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, DISPLAY: `:${display}` } });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForDriver(driver, url, timeoutMs);
+    const d = driver;
+    const contexts = new Set<WebDriverContext>();
+    return {
+      async newContext() {
+        const ctx = await WebDriverContext.open(url, {
+          alwaysMatch: { "webkitgtk:browserOptions": { binary: MINIBROWSER_PATH, args: ["--automation"] } },
+        });
+        contexts.add(ctx);
+        return ctx;
+      },
+      async close() {
+        for (const ctx of contexts) await ctx.close();
+        await stop(d);
+        await stop(xvfb);
+      },
+    };
+  } catch (error) {
+    if (driver) await stop(driver);
+    await stop(xvfb);
+    throw error;
+  }
+}
+
+function readDisplay(xvfb: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => reject(new Error(`Xvfb printed no display within ${timeoutMs} ms: ${err}`)), timeoutMs);
+    xvfb.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+    (xvfb.stdio[3] as NodeJS.ReadableStream).on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("\n")) {
+        clearTimeout(timer);
+        resolve(out.trim());
+      }
+    });
+    xvfb.once("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`could not start Xvfb (apt-get install xvfb): ${e.message}`));
+    });
+    xvfb.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited (code ${code}) before giving a display: ${err}`));
+    });
+  });
+}
+
+async function waitForDriver(driver: ChildProcess, url: string, timeoutMs: number): Promise<void> {
+  let stderr = "";
+  driver.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  let exited: string | undefined;
+  driver.once("error", (e) => (exited = `could not start ${WEBKIT_DRIVER_PATH} (apt-get install webkit2gtk-driver): ${e.message}`));
+  driver.once("exit", (code) => (exited = `WebKitWebDriver exited (code ${code}): ${stderr}`));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(exited);
+    const ready = await webdriver<{ ready: boolean }>(url, "GET", "/status").then(
+      (s) => s.ready,
+      () => false,
+    );
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not answer on ${url} within ${timeoutMs} ms: ${stderr}`);
+    // Poll interval while the driver starts (it prints no readiness line).
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,17 @@
+import { firefox } from "playwright-core";
+import net from "node:net";
+const port = 29000 + Math.floor(Math.random()*1000);
+const b = await firefox.launch({ channel: "moz-firefox", executablePath: "/usr/bin/firefox-esr", args: ["--start-debugger-server"], firefoxUserPrefs: { "devtools.debugger.remote-enabled": true, "devtools.chrome.enabled": true, "devtools.debugger.prompt-connection": false, "devtools.debugger.remote-port": port } });
+const c = await b.newContext(); const p = await c.newPage(); await p.goto("data:text/html,hi");
+const s = net.connect(port, "127.0.0.1"); let buf = ""; const listeners = [];
+s.on("data", (d) => { buf += d.toString("latin1"); for (;;) { const i = buf.indexOf(":"); if (i < 0) return; const n = Number(buf.slice(0, i)); if (buf.length < i + 1 + n) return; const msg = JSON.parse(Buffer.from(buf.slice(i+1, i+1+n), "latin1").toString()); buf = buf.slice(i+1+n); console.log("<", JSON.stringify(msg).slice(0, 300)); for (const l of [...listeners]) l(msg);} });
+const next = (pred) => new Promise((r) => { const l = (m) => { if (pred(m)) { listeners.splice(listeners.indexOf(l), 1); r(m); } }; listeners.push(l); });
+const send = (m) => { const j = Buffer.from(JSON.stringify(m)); s.write(`${j.length}:`); s.write(j); };
+await next((m) => m.from === "root");
+send({ to: "root", type: "getProcess", id: 0 });
+const d = await next((m) => m.processDescriptor);
+send({ to: d.processDescriptor.actor, type: "getTarget" });
+const t = await next((m) => m.process);
+send({ to: t.process.consoleActor, type: "evaluateJSAsync", text: "const swm = Cc['@mozilla.org/serviceworkers/manager;1'].getService(Ci.nsIServiceWorkerManager); const i = Ci.nsIServiceWorkerInfo; String(swm.getAllRegistrations().length) + ' ' + Object.keys(i).join(',') + ' ' + ('terminateWorker' in Ci.nsIServiceWorkerInfo)" });
+await next((m) => m.type === "evaluationResult");
+s.end(); await b.close();
