@@ -39,17 +39,18 @@ export async function launchFirefox(playwright: PlaywrightWorkerArgs["playwright
 }
 
 /** Privileged (parent-process) script: terminates every service worker, answers how many. */
-const TERMINATE_ALL = `
-const swm = Cc["@mozilla.org/serviceworkers/manager;1"].getService(Ci.nsIServiceWorkerManager);
-const registrations = swm.getAllRegistrations();
-let stopped = 0;
-for (let i = 0; i < registrations.length; i++) {
-  const r = registrations.queryElementAt(i, Ci.nsIServiceWorkerRegistrationInfo);
-  for (const w of [r.activeWorker, r.waitingWorker, r.installingWorker]) {
-    if (w) { await w.terminateWorker(); stopped++; }
+const TERMINATE_ALL = `(() => {
+  const swm = Cc["@mozilla.org/serviceworkers/manager;1"].getService(Ci.nsIServiceWorkerManager);
+  const registrations = swm.getAllRegistrations();
+  let stopped = 0;
+  for (let i = 0; i < registrations.length; i++) {
+    const r = registrations.queryElementAt(i, Ci.nsIServiceWorkerRegistrationInfo);
+    for (const w of [r.activeWorker, r.waitingWorker, r.installingWorker]) {
+      if (w) { w.terminateWorker(); stopped++; }
+    }
   }
-}
-stopped;`;
+  return stopped;
+})()`;
 
 /** Stops every service worker of the Firefox whose DevTools server listens on `devtoolsPort`. */
 export async function stopWorkerFirefox(devtoolsPort: number): Promise<void> {
@@ -57,10 +58,12 @@ export async function stopWorkerFirefox(devtoolsPort: number): Promise<void> {
   try {
     const { processDescriptor } = await rdp.request<{ processDescriptor: { actor: string } }>({ to: "root", type: "getProcess", id: 0 });
     const { process } = await rdp.request<{ process: { consoleActor: string } }>({ to: processDescriptor.actor, type: "getTarget" });
-    const { resultID } = await rdp.request<{ resultID: string }>({ to: process.consoleActor, type: "evaluateJSAsync", text: TERMINATE_ALL });
-    const result = await rdp.next<{ hasException: boolean; exceptionMessage?: string; result: unknown }>(
-      (m) => m.type === "evaluationResult" && m.resultID === resultID,
+    // The result can arrive in the same chunk as the reply: wait for it before sending.
+    const evaluated = rdp.next<{ hasException: boolean; exceptionMessage?: string; result: unknown }>(
+      (m) => m.type === "evaluationResult" && m.from === process.consoleActor,
     );
+    await rdp.request({ to: process.consoleActor, type: "evaluateJSAsync", text: TERMINATE_ALL });
+    const result = await evaluated;
     if (result.hasException) throw new Error(`Firefox could not stop its service workers: ${result.exceptionMessage}`);
     if (typeof result.result !== "number" || result.result < 1) throw new Error(`Firefox had no service worker to stop (${JSON.stringify(result.result)})`);
   } finally {
