@@ -36,7 +36,12 @@ test("two tabs share one WebSocket to the gateway", async ({ context, env }) => 
   expect(await metric(env.gateway, "swtunnel_sockets_total")).toBe(socketsBefore + 1);
 });
 
-test("the browser stopping the worker: a stream in flight ends with an error at once; later calls work", async ({ page, env, engine, stopWorker }) => {
+test("the browser stopping the worker: a stream in flight ends with an error at once; later calls work", async ({
+  page,
+  env,
+  engine,
+  stopWorker,
+}) => {
   test.skip(engine === "webkit", "WebKitGTK has no way to stop a service worker from outside (see docs/DECISIONS.md)");
   await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
   expect((await swt(page, "unary", "connect-bin", env.site.url, { text: "before" })).error).toBeUndefined();

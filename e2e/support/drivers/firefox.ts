@@ -65,7 +65,8 @@ export async function stopWorkerFirefox(devtoolsPort: number): Promise<void> {
     await rdp.request({ to: process.consoleActor, type: "evaluateJSAsync", text: TERMINATE_ALL });
     const result = await evaluated;
     if (result.hasException) throw new Error(`Firefox could not stop its service workers: ${result.exceptionMessage}`);
-    if (typeof result.result !== "number" || result.result < 1) throw new Error(`Firefox had no service worker to stop (${JSON.stringify(result.result)})`);
+    if (typeof result.result !== "number" || result.result < 1)
+      throw new Error(`Firefox had no service worker to stop (${JSON.stringify(result.result)})`);
   } finally {
     rdp.close();
   }

@@ -24,9 +24,16 @@ export class WebDriverError extends Error {
 }
 
 /** Sends one WebDriver command and returns its `value` (an error reply throws {@link WebDriverError}). */
-export async function webdriver<T>(base: string, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
+export async function webdriver<T>(
+  base: string,
+  method: "GET" | "POST" | "DELETE",
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   const response = await fetch(base + path, {
     method,
+    signal,
     headers: body === undefined ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -54,9 +61,15 @@ export class WebDriverContext implements TestContext {
     this.current = first;
   }
 
-  /** Opens a session on the driver at `driverUrl` with these capabilities. */
-  static async open(driverUrl: string, capabilities: object): Promise<WebDriverContext> {
-    const { sessionId } = await webdriver<{ sessionId: string }>(driverUrl, "POST", "/session", { capabilities });
+  /** Opens a session on the driver at `driverUrl` with these capabilities, failing after `timeoutMs`. */
+  static async open(driverUrl: string, capabilities: object, timeoutMs: number): Promise<WebDriverContext> {
+    const { sessionId } = await webdriver<{ sessionId: string }>(
+      driverUrl,
+      "POST",
+      "/session",
+      { capabilities },
+      AbortSignal.timeout(timeoutMs),
+    );
     const base = `${driverUrl}/session/${sessionId}`;
     await webdriver(base, "POST", "/timeouts", { script: 120_000, pageLoad: 30_000 });
     const handle = await webdriver<string>(base, "GET", "/window");
@@ -82,7 +95,12 @@ export class WebDriverContext implements TestContext {
   }
 
   /** Runs one command in window `handle` (any window when undefined), after the commands queued before it. */
-  command<T = Record<string, unknown>>(handle: string | undefined, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
+  command<T = Record<string, unknown>>(
+    handle: string | undefined,
+    method: "GET" | "POST" | "DELETE",
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.closed) throw new Error("the WebDriver session is closed");
       if (handle !== undefined && handle !== this.current) {
@@ -157,7 +175,10 @@ class WebDriverPage implements TestPage {
     const id = this.ctx.evalId();
     await this.ctx.command(this.handle, "POST", "/execute/sync", { script: startScript(fnSource), args: [id, arg ?? null] });
     for (;;) {
-      const json = await this.ctx.command<string | null>(this.handle, "POST", "/execute/async", { script: POLL_SCRIPT, args: [id, POLL_MS] });
+      const json = await this.ctx.command<string | null>(this.handle, "POST", "/execute/async", {
+        script: POLL_SCRIPT,
+        args: [id, POLL_MS],
+      });
       if (json === null) continue;
       const outcome = JSON.parse(json) as { value?: R; error?: string; lost?: true };
       if (outcome.lost) throw new Error("page.evaluate: the page navigated or closed before the function settled");
