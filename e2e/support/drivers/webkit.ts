@@ -45,8 +45,8 @@ export async function launchWebKit(timeoutMs = 20_000): Promise<WebKitDriver> {
     const capabilities = { alwaysMatch: { "webkitgtk:browserOptions": { binary: MINIBROWSER_PATH, args: ["--automation"] } } };
     return {
       async newContext() {
-        // About one session in fifty never starts here (the driver drops the request after
-        // a long wait, its MiniBrowser gone): give up on it after SESSION_TIMEOUT_MS and
+        // One session start of the first 51 here never completed (the driver dropped the
+        // request after about a minute): give up on it after SESSION_TIMEOUT_MS and
         // start another one, once. The browser under test is not involved yet.
         let ctx: WebDriverContext;
         try {
