@@ -1,10 +1,13 @@
 import { defineConfig } from "@playwright/test";
-import { CHROMIUM_FLAGS, CHROMIUM_PATH } from "./tools/chromium.js";
+import { chromiumLaunchOptions } from "./e2e/support/drivers/chromium.js";
+import { selectEngines } from "./e2e/support/drivers/engine.js";
 
 /**
- * Browser tests in Debian's Chromium (/usr/bin/chromium or $SWTUNNEL_CHROMIUM; no browser
- * download). Servers
- * are started per Playwright worker by the `env` fixture (e2e/fixtures.ts).
+ * Browser tests in three engines from Debian packages (no browser download): Chromium
+ * (/usr/bin/chromium), Firefox ESR (/usr/bin/firefox-esr, WebDriver BiDi) and WebKitGTK
+ * (MiniBrowser through WebKitWebDriver). One project per engine, the same spec files;
+ * `SWTUNNEL_ENGINES=chromium` (comma-separated) limits a run. The browser and the
+ * servers are started per Playwright worker by fixtures (e2e/fixtures.ts).
  */
 export default defineConfig({
   testDir: "e2e",
@@ -15,12 +18,16 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [["list"]],
-  use: {
-    headless: true,
-    browserName: "chromium",
-    launchOptions: {
-      executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_FLAGS],
+  projects: selectEngines(process.env.SWTUNNEL_ENGINES).map((engine) => ({
+    name: engine,
+    use: {
+      engine,
+      headless: true,
+      // Only Playwright's own `page` (demo.spec.ts) launches this; the others go through `engine`.
+      browserName: "chromium" as const,
+      launchOptions: chromiumLaunchOptions,
     },
-  },
+    // The demo launches its own Chromium: a Chromium-only spec.
+    testIgnore: engine === "chromium" ? [] : ["**/demo.spec.ts"],
+  })),
 });

@@ -5,6 +5,8 @@
  * (fetch client and page-SDK transport, each call counted by the worker as carried
  * through the tunnel), that each run's label comes before its result, and exit code 0.
  * Not timed. Lives here rather than under test/ so that `vitest run` needs no browser.
+ * Chromium only (playwright.config.ts leaves it out of the firefox and webkit projects):
+ * it is about the demo's own launcher, which starts Debian's Chromium.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { expect, test } from "@playwright/test";

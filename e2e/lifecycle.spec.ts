@@ -42,26 +42,27 @@ for (const interceptFetch of [true, false]) {
   test(`${path}: the browser stopping the worker: a stream in flight ends with an error at once; later calls work`, async ({
     page,
     env,
+    engine,
+    stopWorker,
   }) => {
+    test.skip(engine === "webkit", "WebKitGTK has no way to stop a service worker from outside (see docs/DECISIONS.md)");
     await openApp(page, env.site.url, {
       gateway: env.gateway.tunnelUrl,
       match: [env.site.url + SERVICE_PATH],
       fallback: "error",
       interceptFetch,
     });
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send("ServiceWorker.enable");
     expect((await swt(page, "unary", "connect-bin", env.site.url, { text: "before" })).error).toBeUndefined();
 
     // Stopped between calls.
-    await cdp.send("ServiceWorker.stopAllWorkers");
+    await stopWorker(page);
     expect((await swt(page, "unary", "connect-bin", env.site.url, { text: "after stop" })).error).toBeUndefined();
 
     // Stopped during a stream: the stream fails with an error instead of hanging.
     const stream = swt(page, "serverStream", "connect-bin", env.site.url, { count: 50, intervalMs: 200 });
     await expect.poll(() => metric(env.gateway, "swtunnel_streams_active")).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 500));
-    await cdp.send("ServiceWorker.stopAllWorkers");
+    await stopWorker(page);
     const r = await stream;
     expect(r.ok).toBe(false);
     expect(r.messages!.length).toBeGreaterThan(0);

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { aptPlan, sudoAvailable } from "./apt.mjs";
 import { markBuilt, staleReason } from "./build-fresh.mjs";
+import { enginePackages, selectEngines } from "./engines.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [task, ...args] = process.argv.slice(2);
@@ -60,10 +61,11 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   mustRun("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
 }
 
-// 3. System packages: Chromium for the browser parts, nginx, HAProxy and Caddy for the proxy tests.
-const chromium = process.env.SWTUNNEL_CHROMIUM ?? "/usr/bin/chromium";
-const needed = [];
-if (!existsSync(chromium)) needed.push("chromium");
+// 3. System packages: the browsers (Chromium for every task; for the tests also Firefox
+//    ESR and WebKitGTK's driver with Xvfb, unless SWTUNNEL_ENGINES names fewer), nginx,
+//    HAProxy and Caddy for the proxy tests.
+const engines = task === "test" ? selectEngines(process.env.SWTUNNEL_ENGINES) : ["chromium"];
+const needed = enginePackages([...new Set(["chromium", ...engines])], existsSync, process.env);
 if (task === "test" && !existsSync("/usr/sbin/nginx")) needed.push("nginx-light");
 // The proxy recipes of docs/DEPLOY.md (test/deploy) run HAProxy and Caddy too.
 if (task === "test" && !existsSync("/usr/sbin/haproxy")) needed.push("haproxy");
@@ -102,7 +104,7 @@ if (stale) {
 if (task === "test") {
   step("unit and integration tests (vitest)");
   mustRun("npx", ["vitest", "run", ...args], "vitest");
-  step("browser tests (playwright, Debian Chromium)");
+  step(`browser tests (playwright: ${engines.join(", ")})`);
   mustRun("npx", ["playwright", "test"], "playwright");
 } else {
   step(task);
