@@ -8,6 +8,8 @@ import { selectEngines } from "./e2e/support/drivers/engine.js";
  * (MiniBrowser through WebKitWebDriver). One project per engine, the same spec files;
  * `SWTUNNEL_ENGINES=chromium` (comma-separated) limits a run. The browser and the
  * servers are started per Playwright worker by fixtures (e2e/fixtures.ts).
+ * `SWTUNNEL_LONG_TESTS=0` leaves out the tests tagged `@long` (the 75 s worker-lifetime
+ * stream): CI's repeat runs on other Node versions, where only the Node side changes.
  */
 export default defineConfig({
   testDir: "e2e",
@@ -18,6 +20,7 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [["list"]],
+  grepInvert: process.env.SWTUNNEL_LONG_TESTS === "0" ? /@long/ : undefined,
   projects: selectEngines(process.env.SWTUNNEL_ENGINES).map((engine) => ({
     name: engine,
     use: {

@@ -3,6 +3,7 @@
  * `installTunnel` wires it to a worker's events; `createTunnelHandler` exposes it to
  * Workbox. Takes the tunnel client factory as an option so it runs with a stand-in.
  */
+import { ClientWatch } from "./client-watch.js";
 import { FetchHandler, type FallbackMode } from "./fetch-handler.js";
 import { TunnelPool } from "./pool.js";
 import { CLAIM_MESSAGE, CONNECT_MESSAGE, KEEPALIVE_MESSAGE, PING_MESSAGE } from "../port/messages.js";
@@ -62,14 +63,24 @@ export function createTunnelWorker(scope: WorkerScopeLike, options: TunnelWorker
     hub,
     fetch: (request) => scope.fetch(request),
   });
+  const clientWatch = new ClientWatch(scope.clients);
   const defaultGateway = options.defaultGateway ? resolveGatewayUrl(options.defaultGateway, workerUrl) : routes[0]!.gateway;
 
   return {
     handleFetch(event) {
       let done!: () => void;
       const streaming = new Promise<void>((resolve) => (done = resolve));
-      const response = fetchHandler.handle(event.request, undefined, done);
+      // The page going away cancels its call (its abort reaches no worker in Chromium/Firefox).
+      const pageGone = new AbortController();
+      let unwatch = (): void => {};
+      let finished = false;
+      const response = fetchHandler.handle(event.request, pageGone.signal, () => {
+        finished = true;
+        unwatch();
+        done();
+      });
       if (!response) return false;
+      if (!finished) unwatch = clientWatch.watch(event.clientId, () => pageGone.abort());
       event.respondWith(response);
       // Keeps the worker alive while the response streams, as far as the engine allows
       // (Firefox: 30 s more after the last page event; docs/DECISIONS.md, engine limits).

@@ -240,9 +240,14 @@ async function* incoming(call: Readable): AsyncGenerator<never> {
     if (queue.length >= 16) call.pause();
     notify();
   });
+  // grpc-js ends the readable before it emits "cancelled" when the client resets the
+  // stream: look once more after the events of this turn, so a cancel is not taken for
+  // the end of the requests (the handler would finish as if the client had half-closed).
   call.once("end", () => {
-    ended = true;
-    notify();
+    setImmediate(() => {
+      ended = true;
+      notify();
+    });
   });
   call.once("error", (err) => {
     failure = err;

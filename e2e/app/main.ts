@@ -228,6 +228,37 @@ const swt = {
     }, o);
   },
 
+  /**
+   * Starts a call of `method` tagged with `id` that the backend keeps open (a slow unary,
+   * an endless server stream, a client stream or bidi that never half-closes) and aborts
+   * it from the page `afterMs` after it started. Returns what the page saw.
+   */
+  abortMidCall(kind: Kind, baseUrl: string, method: "unary" | "serverStream" | "clientStream" | "bidi", id: string, afterMs: number) {
+    return run(async (_r, opts, abort) => {
+      setTimeout(() => abort.abort(), afterMs);
+      const c = client(kind, baseUrl);
+      const open = (async function* () {
+        yield { id, text: "open" };
+        // Never half-closes: an end of the request stream would let the backend finish normally.
+        await new Promise(() => {});
+      })();
+      switch (method) {
+        case "unary":
+          await c.unary({ id, delayMs: 60_000 }, opts);
+          break;
+        case "serverStream":
+          for await (const _ of c.serverStream({ id, count: 1000, intervalMs: 200 }, opts));
+          break;
+        case "clientStream":
+          await c.clientStream(open, opts);
+          break;
+        case "bidi":
+          for await (const _ of c.bidi(open, opts));
+          break;
+      }
+    });
+  },
+
   /** Calls unary in a loop for `durationMs`; returns how many succeeded and the errors. */
   async loop(kind: Kind, baseUrl: string, durationMs: number, gapMs = 10) {
     const until = performance.now() + durationMs;
