@@ -28,7 +28,7 @@ export async function openTabOver(page: TestPage): Promise<TestPage> {
     b.onclick = () => window.open(location.href);
     document.body.append(b);
   });
-  const opened = page.context().waitForEvent("page");
+  const opened = (page as Page).context().waitForEvent("page");
   await page.click("#swt-open-tab");
   const tab = await opened;
   await tab.waitForLoadState("load");
