@@ -299,7 +299,10 @@ the tunnel's gateway forwards to the same Connect backend over h2c. The backends
 one child process, the gateway in another. Two floors use no RPC library at all: a raw
 page WebSocket and a plain \`fetch\` POST (HTTP/1.1), both to a Node echo server sending
 back the bytes of an encoded HelloRequest. Calls are \`DemoService.SayHello\` (hello
-world) and \`TestService\` (streams, big messages, bidi), binary protobuf.${r.browser && !r.browser.isolated ? "\n\n**Warning: the pages were not cross-origin isolated; timer resolution was coarse.**" : ""}
+world) and \`TestService\` (streams, big messages, bidi), binary protobuf. With
+\`--wasmws DIR\`, wasmws's own demo (its Go server and page, 8192 sequential calls) runs in
+the same browsers in the same run and the sequential tables show our paths over it. Firefox
+ESR (raw WebDriver BiDi) runs the sequential and sparse workloads and the wasmws demo.${r.browser && !r.browser.isolated ? "\n\n**Warning: the pages were not cross-origin isolated; timer resolution was coarse.**" : ""}
 `);
   const b = r.browser;
   if (b) {

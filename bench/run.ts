@@ -9,6 +9,7 @@
  * `--workloads` / `--paths` make a partial browser run (to measure or profile one thing):
  * it prints its figures and writes only the `--json` file, never latest.json or the docs.
  */
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ import type { BackendRequest, BackendUrls } from "./backend-child.js";
 import { browserWorkloads, runBrowserBench, type BrowserPlan, type BrowserWorkload } from "./browser-bench.js";
 import { engines, type Engine } from "./browser-driver.js";
 import { locateWasmwsBuild, wasmwsBuildHint } from "./wasmws.js";
+import { FIREFOX_PATH } from "../tools/firefox.js";
 import type { PathName } from "./page/types.js";
 import { measureBundles } from "./bundle-size.js";
 import { startChild, type Child } from "./child.js";
@@ -126,6 +128,10 @@ export async function main(argv: string[]): Promise<number> {
   if (values.engines) {
     plan.engines = values.engines.split(",") as Engine[];
     for (const e of plan.engines) if (!engines.includes(e)) throw new Error(`--engines takes ${engines.join(",")}; got ${e}`);
+  }
+  if (!plan.engines && !existsSync(FIREFOX_PATH)) {
+    plan.engines = ["chromium"];
+    if (only.has("browser")) log(`no ${FIREFOX_PATH}: Firefox is not measured (apt-get install firefox-esr, or set SWTUNNEL_FIREFOX)`);
   }
   if (values.wasmws) {
     const port = values["wasmws-port"] === undefined ? undefined : Number(values["wasmws-port"]);
