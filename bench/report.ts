@@ -5,7 +5,7 @@
 import type { BrowserResults, PathSummaries } from "./browser-bench.js";
 import type { BundleSize } from "./bundle-size.js";
 import type { MachineInfo } from "./machine.js";
-import type { PathName } from "./page/types.js";
+import { pathNames, type PathName } from "./page/types.js";
 import { ratio, type Summary } from "./stats.js";
 
 /** Gateway-alone results for one client. */
@@ -59,16 +59,7 @@ const pathLabels: Record<PathName, string> = {
   "ws-echo": "raw page WebSocket echo (floor)",
   "fetch-echo": "plain fetch POST echo, HTTP/1.1 (fetch floor)",
 };
-const pathOrder: PathName[] = [
-  "direct-h1",
-  "direct-h2",
-  "tunnel-fetch",
-  "tunnel-fastpath",
-  "page-sdk",
-  "page-sdk-grpc",
-  "ws-echo",
-  "fetch-echo",
-];
+const pathOrder = pathNames;
 
 const med = (s: PathSummaries, p: PathName): number | undefined => s[p]?.median;
 
@@ -520,7 +511,7 @@ function formatValue(v: number): string {
   return v >= 100 ? v.toFixed(0) : v.toFixed(1);
 }
 
-function barsFor(s: PathSummaries | undefined, paths: PathName[]): Bar[] {
+function barsFor(s: PathSummaries | undefined, paths: readonly PathName[]): Bar[] {
   if (!s) return [];
   return paths
     .filter((p) => s[p])

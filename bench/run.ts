@@ -19,7 +19,7 @@ import { browserWorkloads, runBrowserBench, type BrowserPlan, type BrowserWorklo
 import { engines, type Engine } from "./browser-driver.js";
 import { locateWasmwsBuild, wasmwsBuildHint } from "./wasmws.js";
 import { FIREFOX_PATH } from "../tools/firefox.js";
-import type { PathName } from "./page/types.js";
+import { pathNames, type PathName } from "./page/types.js";
 import { measureBundles } from "./bundle-size.js";
 import { startChild, type Child } from "./child.js";
 import { directTransport, measureCalls, tunnelTransport, type GatewayRun } from "./gateway-bench.js";
@@ -43,7 +43,7 @@ export const usage = `npm run bench -- [options]
   --reps N              runs of each measurement (default 5, quick 3)
   --only LIST           sections: browser,gateway,sockets,bundle (default all)
   --workloads LIST      browser workloads: ${browserWorkloads.join(",")} (a partial run: writes only --json)
-  --paths LIST          browser paths, e.g. direct-h1,tunnel-fetch,tunnel-fastpath,page-sdk (a partial run)
+  --paths LIST          browser paths: ${pathNames.join(",")} (a partial run)
   --engines LIST        ${engines.join(",")} (default both; Firefox runs sequential, sparse and wasmws)
   --wasmws DIR          run wasmws's own 8192-call demo side by side: DIR is a build of
                         /work/shared/wasmws/build.sh PORT (its demo/ directory or WASMWS_WORK);
@@ -124,7 +124,10 @@ export async function main(argv: string[]): Promise<number> {
     for (const w of plan.workloads)
       if (!browserWorkloads.includes(w)) throw new Error(`--workloads takes ${browserWorkloads.join(",")}; got ${w}`);
   }
-  if (values.paths) plan.paths = values.paths.split(",") as PathName[];
+  if (values.paths) {
+    plan.paths = values.paths.split(",") as PathName[];
+    for (const p of plan.paths) if (!pathNames.includes(p)) throw new Error(`--paths takes ${pathNames.join(",")}; got ${p}`);
+  }
   if (values.engines) {
     plan.engines = values.engines.split(",") as Engine[];
     for (const e of plan.engines) if (!engines.includes(e)) throw new Error(`--engines takes ${engines.join(",")}; got ${e}`);

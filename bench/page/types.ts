@@ -16,6 +16,18 @@ export type PathName =
   | "ws-echo"
   | "fetch-echo";
 
+/** Every path, as `--paths` names them. */
+export const pathNames: readonly PathName[] = [
+  "direct-h1",
+  "direct-h2",
+  "tunnel-fetch",
+  "tunnel-fastpath",
+  "page-sdk",
+  "page-sdk-grpc",
+  "ws-echo",
+  "fetch-echo",
+];
+
 /** Where each path goes; only the paths used on a page need to be set. */
 export interface PageConfig {
   /** Connect backend over HTTP/1.1 with CORS, e.g. http://127.0.0.1:1234 */
