@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   const plan: BrowserPlan = quick
     ? {
         reps,
-        sequentialCalls: 2048,
+        sequentialCalls: 1024,
         sparseCalls: 20,
         sparseGapMs: 250,
         sparseReps: 1,
