@@ -1,24 +1,31 @@
 /**
- * The in-browser half of the benchmark: every path side by side in one headless Chromium
- * against the same backends. Direct paths and the WebSocket floor run on a page with no
- * worker (a controlled page sends every fetch through its worker, which would tax the
- * direct paths); the tunnel paths run on a second origin whose page registered the worker.
+ * The in-browser half of the benchmark: every path side by side in one headless browser
+ * against the same backends, Chromium (over raw CDP) for every workload and Firefox ESR
+ * (over raw WebDriver BiDi) for the sequential and sparse ones; wasmws's own demo runs in
+ * the same browsers when a build is given. Direct paths and the WebSocket floor run on a
+ * page with no worker (a controlled page sends every fetch through its worker, which would
+ * tax the direct paths); the tunnel paths run on a second origin whose page registered the
+ * worker, and the gRPC-upstream path on a third whose worker's gateway speaks gRPC to grpc-js.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PathName, PageConfig } from "./page/types.js";
-import type { BigResult, ConcurrentResult, PingPongResult, SequentialResult, StreamResult } from "./page/workloads.js";
+import type { BigResult, ConcurrentResult, PingPongResult, SequentialResult, SparseResult, StreamResult } from "./page/workloads.js";
 import { buildBenchPage } from "./browser-page.js";
-import type { CdpPage } from "../tools/cdp.js";
-import { launchChromium } from "../tools/chromium.js";
-import { startStaticServer } from "../tools/static-server.js";
+import { launchBenchBrowser, type BenchPage, type Engine } from "./browser-driver.js";
+import { startStaticServer, type StaticServer } from "../tools/static-server.js";
 import { summarize, type Summary } from "./stats.js";
+import { runWasmwsDemo, startWasmwsServer, type WasmwsBuild, type WasmwsServer } from "./wasmws.js";
 
 /** Sizes of the browser workloads. */
 export interface BrowserPlan {
   reps: number;
   sequentialCalls: number;
+  /** Sparse workload: calls per run, the idle gap before each, and runs (each takes calls x gap per path). */
+  sparseCalls: number;
+  sparseGapMs: number;
+  sparseReps: number;
   concurrentCalls: number;
   inflight: number[];
   streamBigCount: number;
@@ -31,76 +38,149 @@ export interface BrowserPlan {
   workloads?: BrowserWorkload[];
   /** Only these paths; default all. */
   paths?: PathName[];
+  /** Browsers to run; default both. */
+  engines?: Engine[];
+  /** The wasmws demo build to run side by side; none: wasmws is not measured. */
+  wasmws?: WasmwsBuild;
 }
 
 /** The browser workloads, as `--workloads` names them. */
-export const browserWorkloads = ["sequential", "concurrent", "stream", "big", "bidi"] as const;
+export const browserWorkloads = ["sequential", "sparse", "wasmws", "concurrent", "stream", "big", "bidi"] as const;
 export type BrowserWorkload = (typeof browserWorkloads)[number];
+/** The workloads Firefox runs (the rest are Chromium's alone). */
+export const firefoxWorkloads: readonly BrowserWorkload[] = ["sequential", "sparse", "wasmws"];
 
 /** Where the backends and the gateway listen. */
 export interface BrowserTargets {
   h1Url: string;
   h2Url: string;
   echoUrl: string;
-  /** Starts the gateway admitting the tunnel page's origin; resolves with its ws://host:port/tunnel URL. */
-  startGateway(allowOrigin: string): Promise<string>;
+  /**
+   * Starts a gateway admitting the tunnel page's origin, forwarding to the Connect backend
+   * over h2c (`connect`) or to grpc-js over gRPC (`grpc`); resolves with its ws://host:port/tunnel URL.
+   */
+  startGateway(allowOrigin: string, upstream: "connect" | "grpc"): Promise<string>;
 }
 
 /** Per-path summaries for one workload. */
 export type PathSummaries = Partial<Record<PathName, Summary>>;
 
-/** Everything the browser half measured. */
+/** Everything the browser half measured in one engine. */
 export interface BrowserResults {
-  chromium: string;
+  engine: Engine;
+  /** Product string of the browser. */
+  version: string;
   isolated: boolean;
+  /** Whether the page-SDK bundle had the fast path (tunnelFetch), so tunnel-fastpath ran. */
+  fastPath: boolean;
   sequentialUsPerCall: PathSummaries;
+  /** Sparse calls: median and p90 µs per call of each run, summarised over runs. */
+  sparse: { medianUs: PathSummaries; p90Us: PathSummaries };
+  /** wasmws's own demo in this browser: µs per call from its SUCCESS line. */
+  wasmwsUsPerCall?: Summary;
   concurrency: Record<string, { callsPerSec: PathSummaries; p50Us: PathSummaries; p99Us: PathSummaries }>;
   stream: Record<"64KiB" | "100B", { mbPerSec: PathSummaries; msgsPerSec: PathSummaries }>;
   bigMsPerRoundTrip: PathSummaries;
   bidiUsPerRoundTrip: PathSummaries;
 }
 
+/** The browser half's results by engine. */
+export type BrowserRuns = Partial<Record<Engine, BrowserResults>>;
+
 /** Base URL the tunnel paths call; the worker carries it (it resolves nowhere, so a missed interception fails loudly). */
 export const tunnelApiBase = "https://api.swtunnel.invalid";
 
-const allPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "page-sdk", "ws-echo", "fetch-echo"];
-const streamPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "page-sdk"];
+const allPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "tunnel-fastpath", "page-sdk", "ws-echo", "fetch-echo"];
+const sparsePaths: PathName[] = ["direct-h1", "tunnel-fetch", "tunnel-fastpath", "page-sdk", "ws-echo"];
+const streamPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "tunnel-fastpath", "page-sdk", "page-sdk-grpc"];
 const bidiPaths: PathName[] = ["page-sdk", "ws-echo"];
+const tunnelPaths: ReadonlySet<PathName> = new Set(["tunnel-fetch", "tunnel-fastpath", "page-sdk"]);
 
-/** Runs the browser workloads; `log` gets one progress line per measurement. */
-export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets, log: (line: string) => void): Promise<BrowserResults> {
+/** Runs the browser workloads in each engine; `log` gets one progress line per measurement. */
+export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets, log: (line: string) => void): Promise<BrowserRuns> {
+  const wanted = (w: BrowserWorkload) => !plan.workloads || plan.workloads.includes(w);
   const www = await mkdtemp(join(tmpdir(), "swtunnel-bench-www-"));
-  await buildBenchPage(www);
-  const plainSite = await startStaticServer({ root: www });
-  const tunnelSite = await startStaticServer({ root: www });
-  const tunnelUrl = await targets.startGateway(tunnelSite.origin);
-  const browser = await launchChromium({
-    ignoreCertificateErrors: true,
-    extraArgs: ["--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"],
-  });
+  const sites: StaticServer[] = [];
+  let wasmws: WasmwsServer | undefined;
   try {
-    log(`browser: ${browser.version}`);
-    const plain = await browser.newPage();
-    const tunnel = await browser.newPage();
-    for (const page of [plain, tunnel]) {
-      page.onConsole((type, text) => {
-        if (type === "error" || type === "warning") log(`  page ${type}: ${text}`);
-      });
+    await buildBenchPage(www);
+    const site = async () => {
+      const server = await startStaticServer({ root: www });
+      sites.push(server);
+      return server;
+    };
+    const plainSite = await site();
+    const tunnelSite = await site();
+    const tunnelUrl = await targets.startGateway(tunnelSite.origin, "connect");
+    const grpcPathWanted = wanted("stream") && (!plan.paths || plan.paths.includes("page-sdk-grpc"));
+    const grpcSite = grpcPathWanted ? await site() : undefined;
+    const grpcTunnelUrl = grpcSite ? await targets.startGateway(grpcSite.origin, "grpc") : undefined;
+    if (plan.wasmws && wanted("wasmws")) {
+      wasmws = await startWasmwsServer(plan.wasmws);
+      log(`wasmws demo server: ${wasmws.origin} (${plan.wasmws.dir})`);
     }
-    await plain.goto(`${plainSite.origin}/`);
-    const plainInfo = await plain.evaluate<{ isolated: boolean }>(
-      `swbench.init(${JSON.stringify({ h1Url: targets.h1Url, h2Url: targets.h2Url, echoUrl: targets.echoUrl } satisfies PageConfig)})`,
-    );
-    await tunnel.goto(`${tunnelSite.origin}/`);
-    const tunnelInfo = await tunnel.evaluate<{ isolated: boolean }>(
-      `swbench.init(${JSON.stringify({
-        tunnel: { scriptUrl: "/sw.js", gateway: tunnelUrl, match: [`${tunnelApiBase}/`] },
-        tunnelBaseUrl: tunnelApiBase,
-      } satisfies PageConfig)})`,
-    );
-    const isolated = plainInfo.isolated && tunnelInfo.isolated;
+    const sitesFor = { plainSite, tunnelSite, tunnelUrl, grpcSite, grpcTunnelUrl, wasmwsOrigin: wasmws?.origin };
+    const runs: BrowserRuns = {};
+    for (const engine of plan.engines ?? (["chromium", "firefox"] as const)) {
+      const engineWorkloads = engine === "firefox" ? firefoxWorkloads : browserWorkloads;
+      if (!engineWorkloads.some(wanted)) continue;
+      runs[engine] = await runEngine(engine, { ...plan, workloads: engineWorkloads.filter(wanted) }, targets, sitesFor, log);
+    }
+    return runs;
+  } finally {
+    await wasmws?.stop();
+    await Promise.all(sites.map((s) => s.close()));
+    await rm(www, { recursive: true, force: true });
+  }
+}
+
+interface Sites {
+  plainSite: StaticServer;
+  tunnelSite: StaticServer;
+  tunnelUrl: string;
+  grpcSite?: StaticServer;
+  grpcTunnelUrl?: string;
+  wasmwsOrigin?: string;
+}
+
+async function runEngine(
+  engine: Engine,
+  plan: BrowserPlan & { workloads: BrowserWorkload[] },
+  targets: BrowserTargets,
+  sites: Sites,
+  log: (line: string) => void,
+): Promise<BrowserResults> {
+  const browser = await launchBenchBrowser(engine);
+  try {
+    log(`browser: ${browser.version} (${engine})`);
+    const open = async (url: string, config: PageConfig) => {
+      const page = await browser.newPage();
+      page.onConsole((type, text) => {
+        if (type === "error" || type === "warning" || type === "warn") log(`  page ${type}: ${text}`);
+      });
+      await page.goto(url);
+      const info = await page.evaluate<{ isolated: boolean; fastPath: boolean }>(`swbench.init(${JSON.stringify(config)})`);
+      return { page, info };
+    };
+    const plain = await open(`${sites.plainSite.origin}/`, { h1Url: targets.h1Url, h2Url: targets.h2Url, echoUrl: targets.echoUrl });
+    const tunnelConfig = (gateway: string): PageConfig => ({
+      tunnel: { scriptUrl: "/sw.js", gateway, match: [`${tunnelApiBase}/`] },
+      tunnelBaseUrl: tunnelApiBase,
+    });
+    const tunnel = await open(`${sites.tunnelSite.origin}/`, tunnelConfig(sites.tunnelUrl));
+    const grpc =
+      sites.grpcSite && sites.grpcTunnelUrl ? await open(`${sites.grpcSite.origin}/`, tunnelConfig(sites.grpcTunnelUrl)) : undefined;
+    const isolated = plain.info.isolated && tunnel.info.isolated;
+    const fastPath = tunnel.info.fastPath;
     log(`pages cross-origin isolated: ${isolated}`);
-    const pageFor = (path: PathName): CdpPage => (path === "tunnel-fetch" || path === "page-sdk" ? tunnel : plain);
+    if (!fastPath) log("the page-SDK bundle has no tunnelFetch (fast path): tunnel-fastpath is not measured");
+    const pageFor = (path: PathName): BenchPage => {
+      if (path === "page-sdk-grpc") {
+        if (!grpc) throw new Error("page-sdk-grpc needs the gRPC-upstream page");
+        return grpc.page;
+      }
+      return tunnelPaths.has(path) ? tunnel.page : plain.page;
+    };
     const call = <T>(path: PathName, fn: string, ...args: unknown[]): Promise<T> =>
       pageFor(path).evaluate<T>(`swbench.${fn}(${[path, ...args].map((a) => JSON.stringify(a)).join(", ")})`);
 
@@ -110,25 +190,41 @@ export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets
       paths: PathName[],
       measure: (path: PathName) => Promise<T>,
       describe: (value: T) => string,
+      reps = plan.reps,
     ): Promise<Partial<Record<PathName, T[]>>> => {
       const out: Partial<Record<PathName, T[]>> = {};
-      for (let rep = 1; rep <= plan.reps; rep++) {
+      for (let rep = 1; rep <= reps; rep++) {
         for (const path of paths) {
           const value = await measure(path);
           (out[path] ??= []).push(value);
-          log(`${label} ${path.padEnd(12)} run ${rep}/${plan.reps}: ${describe(value)}`);
+          log(`${engine} ${label} ${path.padEnd(15)} run ${rep}/${reps}: ${describe(value)}`);
         }
       }
       return out;
     };
-    const wanted = (w: BrowserWorkload) => !plan.workloads || plan.workloads.includes(w);
-    const only = (paths: PathName[]) => (plan.paths ? paths.filter((p) => plan.paths!.includes(p)) : paths);
+    const wanted = (w: BrowserWorkload) => plan.workloads.includes(w);
+    const only = (paths: PathName[]) =>
+      paths.filter(
+        (p) => (!plan.paths || plan.paths.includes(p)) && (p !== "tunnel-fastpath" || fastPath) && (p !== "page-sdk-grpc" || grpc),
+      );
     const pick = <T>(runs: Partial<Record<PathName, T[]>>, field: (v: T) => number): PathSummaries => {
       const out: PathSummaries = {};
       for (const [path, values] of Object.entries(runs) as [PathName, T[]][]) out[path] = summarize(values.map(field));
       return out;
     };
 
+    let wasmwsUsPerCall: Summary | undefined;
+    if (wanted("wasmws") && sites.wasmwsOrigin) {
+      const page = await browser.newPage();
+      const values: number[] = [];
+      for (let rep = 1; rep <= plan.reps; rep++) {
+        const result = await runWasmwsDemo(page, sites.wasmwsOrigin);
+        values.push(result.usPerCall);
+        log(`${engine} wasmws demo ${result.calls} calls run ${rep}/${plan.reps}: ${result.usPerCall.toFixed(1)} µs/call`);
+        await page.goto("about:blank");
+      }
+      wasmwsUsPerCall = summarize(values);
+    }
     const seq = !wanted("sequential")
       ? {}
       : await repeat(
@@ -136,6 +232,15 @@ export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets
           only(allPaths),
           (path) => call<SequentialResult>(path, "sequential", plan.sequentialCalls, plan.warmup),
           (v) => `${v.usPerCall.toFixed(1)} µs/call`,
+        );
+    const sparse = !wanted("sparse")
+      ? {}
+      : await repeat(
+          `sparse ${plan.sparseCalls} calls ${plan.sparseGapMs} ms apart`,
+          only(sparsePaths),
+          (path) => call<SparseResult>(path, "sparse", plan.sparseCalls, plan.sparseGapMs, 1),
+          (v) => `median ${v.medianUs.toFixed(0)} µs, p90 ${v.p90Us.toFixed(0)} µs`,
+          plan.sparseReps,
         );
     const concurrency: BrowserResults["concurrency"] = {};
     for (const inflight of wanted("concurrent") ? plan.inflight : []) {
@@ -182,9 +287,13 @@ export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets
           (v) => `${v.usPerRoundTrip.toFixed(1)} µs/round trip`,
         );
     return {
-      chromium: browser.version,
+      engine,
+      version: browser.version,
       isolated,
+      fastPath,
       sequentialUsPerCall: pick(seq, (v) => v.usPerCall),
+      sparse: { medianUs: pick(sparse, (v) => v.medianUs), p90Us: pick(sparse, (v) => v.p90Us) },
+      wasmwsUsPerCall,
       concurrency,
       stream,
       bigMsPerRoundTrip: pick(big, (v) => v.msPerRoundTrip),
@@ -192,7 +301,5 @@ export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets
     };
   } finally {
     await browser.close();
-    await Promise.all([plainSite.close(), tunnelSite.close()]);
-    await rm(www, { recursive: true, force: true });
   }
 }

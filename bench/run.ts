@@ -3,18 +3,23 @@
  * writes bench-results/latest.json, docs/BENCHMARKS.md and docs/bench.svg.
  *
  *   node dist/bench/run.js [--quick] [--json out.json] [--reps N] [--only browser,gateway,sockets,bundle,hops]
- *     [--workloads sequential,concurrent,stream,big,bidi] [--paths tunnel-fetch,direct-h1,...]
+ *     [--workloads sequential,sparse,wasmws,concurrent,stream,big,bidi] [--paths tunnel-fetch,direct-h1,...]
+ *     [--engines chromium,firefox] [--wasmws DIR [--wasmws-port PORT]] [--no-docs] [--help]
  *
  * `--workloads` / `--paths` make a partial browser run (to measure or profile one thing):
  * it prints its figures and writes only the `--json` file, never latest.json or the docs.
  */
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { BackendRequest, BackendUrls } from "./backend-child.js";
 import { browserWorkloads, runBrowserBench, type BrowserPlan, type BrowserWorkload } from "./browser-bench.js";
-import type { PathName } from "./page/types.js";
+import { engines, type Engine } from "./browser-driver.js";
+import { locateWasmwsBuild, wasmwsBuildHint } from "./wasmws.js";
+import { FIREFOX_PATH } from "../tools/firefox.js";
+import { pathNames, type PathName } from "./page/types.js";
 import { measureBundles } from "./bundle-size.js";
 import { startChild, type Child } from "./child.js";
 import { directTransport, measureCalls, tunnelTransport, type GatewayRun } from "./gateway-bench.js";
@@ -31,6 +36,24 @@ type Section = (typeof sections)[number];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const childScript = (name: string): string => resolve(here, `${name}.js`);
+
+/** `--help` text. */
+export const usage = `npm run bench -- [options]
+
+  --quick               smaller workloads, 3 runs: a few minutes
+  --reps N              runs of each measurement (default 5, quick 3)
+  --only LIST           sections: browser,gateway,sockets,bundle,hops (default all)
+  --workloads LIST      browser workloads: ${browserWorkloads.join(",")} (a partial run: writes only --json)
+  --paths LIST          browser paths: ${pathNames.join(",")} (a partial run)
+  --engines LIST        ${engines.join(",")} (default both; Firefox runs sequential, sparse and wasmws)
+  --wasmws DIR          run wasmws's own 8192-call demo side by side: DIR is a build of
+                        /work/shared/wasmws/build.sh PORT (its demo/ directory or WASMWS_WORK);
+                        the port is baked in at build time and read from DIR/static/client.wasm
+  --wasmws-port PORT    the port the build used, if it cannot be read from the build
+  --json FILE           also write the results there
+  --no-docs             do not rewrite docs/BENCHMARKS.md and docs/bench.svg
+  --help                this text
+`;
 
 function log(line: string): void {
   process.stdout.write(`[bench] ${line}\n`);
@@ -49,8 +72,16 @@ export async function main(argv: string[]): Promise<number> {
       "no-docs": { type: "boolean", default: false },
       workloads: { type: "string" },
       paths: { type: "string" },
+      engines: { type: "string" },
+      wasmws: { type: "string" },
+      "wasmws-port": { type: "string" },
+      help: { type: "boolean", default: false },
     },
   });
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
   const quick = values.quick ?? false;
   const reps = values.reps ? Number(values.reps) : quick ? 3 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${values.reps}`);
@@ -60,7 +91,10 @@ export async function main(argv: string[]): Promise<number> {
   const plan: BrowserPlan = quick
     ? {
         reps,
-        sequentialCalls: 2048,
+        sequentialCalls: 1024,
+        sparseCalls: 20,
+        sparseGapMs: 250,
+        sparseReps: 1,
         concurrentCalls: 1024,
         inflight: [1, 16, 64, 256],
         streamBigCount: 128,
@@ -73,6 +107,9 @@ export async function main(argv: string[]): Promise<number> {
     : {
         reps,
         sequentialCalls: 8192,
+        sparseCalls: 40,
+        sparseGapMs: 250,
+        sparseReps: reps,
         concurrentCalls: 2048,
         inflight: [1, 16, 64, 256],
         streamBigCount: 256,
@@ -88,7 +125,24 @@ export async function main(argv: string[]): Promise<number> {
     for (const w of plan.workloads)
       if (!browserWorkloads.includes(w)) throw new Error(`--workloads takes ${browserWorkloads.join(",")}; got ${w}`);
   }
-  if (values.paths) plan.paths = values.paths.split(",") as PathName[];
+  if (values.paths) {
+    plan.paths = values.paths.split(",") as PathName[];
+    for (const p of plan.paths) if (!pathNames.includes(p)) throw new Error(`--paths takes ${pathNames.join(",")}; got ${p}`);
+  }
+  if (values.engines) {
+    plan.engines = values.engines.split(",") as Engine[];
+    for (const e of plan.engines) if (!engines.includes(e)) throw new Error(`--engines takes ${engines.join(",")}; got ${e}`);
+  }
+  if (!plan.engines && !existsSync(FIREFOX_PATH)) {
+    plan.engines = ["chromium"];
+    if (only.has("browser")) log(`no ${FIREFOX_PATH}: Firefox is not measured (apt-get install firefox-esr, or set SWTUNNEL_FIREFOX)`);
+  }
+  if (values.wasmws) {
+    const port = values["wasmws-port"] === undefined ? undefined : Number(values["wasmws-port"]);
+    plan.wasmws = await locateWasmwsBuild(values.wasmws, port);
+  } else if (only.has("browser")) {
+    log(wasmwsBuildHint);
+  }
   const gatewayCalls = quick ? 5_000 : 20_000;
   const gatewayInflight = 64;
   const gatewaySequentialCalls = quick ? 1_000 : 4_000;
@@ -130,26 +184,28 @@ export async function main(argv: string[]): Promise<number> {
     }
 
     if (only.has("browser")) {
-      results.browser = await runBrowserBench(
+      const runs = await runBrowserBench(
         plan,
         {
           h1Url: need(urls.connectH1),
           h2Url: need(urls.connectH2Tls),
           echoUrl: need(urls.echo),
-          async startGateway(allowOrigin) {
+          async startGateway(allowOrigin, upstream) {
             const gateway = started(startChild(childScript("gateway-child")));
             const { tunnelUrl } = await gateway.request<{ tunnelUrl: string }>("start", {
-              upstream: need(urls.connectH2c),
-              upstreamProtocol: "connect",
+              upstream: need(upstream === "grpc" ? urls.grpc : urls.connectH2c),
+              upstreamProtocol: upstream,
               allowOrigins: [allowOrigin],
               maxMessageBytes: 64 << 20,
             });
-            log(`gateway (upstream: Connect backend over h2c): ${tunnelUrl}`);
+            log(`gateway (upstream: ${upstream === "grpc" ? "grpc-js over gRPC" : "Connect backend over h2c"}): ${tunnelUrl}`);
             return tunnelUrl;
           },
         },
         log,
       );
+      results.browser = runs.chromium;
+      results.firefox = runs.firefox;
     }
 
     if (only.has("gateway")) {
@@ -233,6 +289,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   results.durationSeconds = Math.round((Date.now() - startedAt) / 1000);
+  log(`wall time: ${results.durationSeconds} s`);
   if (partial) {
     if (values.json) await writeFile(resolve(values.json), JSON.stringify(results, null, 2));
     log(`partial run (--workloads/--paths): wrote ${values.json ?? "nothing"}`);

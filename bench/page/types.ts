@@ -1,7 +1,32 @@
 /** Types shared by the benchmark page and the Node side that drives it. */
 
-/** The ways the page can reach the backend. */
-export type PathName = "direct-h1" | "direct-h2" | "tunnel-fetch" | "page-sdk" | "ws-echo" | "fetch-echo";
+/**
+ * The ways the page can reach the backend. `tunnel-fastpath`: connect-web with the page
+ * SDK's `tunnelFetch` (the MessagePort fast path, no Service Worker fetch event); it runs
+ * only when the page-SDK bundle exports `tunnelFetch`. `page-sdk-grpc`: the page-SDK
+ * transport through a gateway whose upstream is the grpc-js backend over gRPC.
+ */
+export type PathName =
+  | "direct-h1"
+  | "direct-h2"
+  | "tunnel-fetch"
+  | "tunnel-fastpath"
+  | "page-sdk"
+  | "page-sdk-grpc"
+  | "ws-echo"
+  | "fetch-echo";
+
+/** Every path, as `--paths` names them. */
+export const pathNames: readonly PathName[] = [
+  "direct-h1",
+  "direct-h2",
+  "tunnel-fetch",
+  "tunnel-fastpath",
+  "page-sdk",
+  "page-sdk-grpc",
+  "ws-echo",
+  "fetch-echo",
+];
 
 /** Where each path goes; only the paths used on a page need to be set. */
 export interface PageConfig {

@@ -33,6 +33,34 @@ export async function sequential(client: BenchClient, n: number, warmup: number)
   return { calls: n, totalMs, usPerCall: (totalMs * 1000) / n };
 }
 
+/** Result of {@link sparse}. */
+export interface SparseResult {
+  calls: number;
+  gapMs: number;
+  medianUs: number;
+  p90Us: number;
+  /** Every call's latency in call order, µs. */
+  latenciesUs: number[];
+}
+
+/**
+ * `n` hello calls `gapMs` apart (the pace of most apps), each timed alone: what a user
+ * feels when the worker may have been stopped and the sockets have sat idle. `warmup`
+ * untimed calls first, back to back.
+ */
+export async function sparse(client: BenchClient, n: number, gapMs: number, warmup: number): Promise<SparseResult> {
+  for (let i = 0; i < warmup; i++) await client.hello("warmup");
+  const latencies: number[] = [];
+  for (let i = 0; i < n; i++) {
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+    const t0 = performance.now();
+    await client.hello("world");
+    latencies.push((performance.now() - t0) * 1000);
+  }
+  const sorted = Float64Array.from(latencies).sort();
+  return { calls: n, gapMs, medianUs: quantile(sorted, 0.5), p90Us: quantile(sorted, 0.9), latenciesUs: latencies };
+}
+
 /** Result of {@link concurrent}. */
 export interface ConcurrentResult {
   calls: number;
