@@ -38,7 +38,10 @@ test(`@long a ${COUNT} s server stream completes on both paths in a hidden and i
   ]);
   for (const { where, id, r } of results) {
     expect(r.error, where).toBeUndefined();
-    expect(r.messages!.map((m) => m.index), where).toEqual(Array.from({ length: COUNT }, (_, i) => i));
+    expect(
+      r.messages!.map((m) => m.index),
+      where,
+    ).toEqual(Array.from({ length: COUNT }, (_, i) => i));
     expect(env.grpc.recorder.get(id), where).toMatchObject({ cancelled: false, messagesSent: COUNT });
   }
   // Still hidden at the end: the hidden tab's streams really ran hidden.

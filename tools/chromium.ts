@@ -2,10 +2,11 @@
  * Launches Debian's Chromium as a plain child process with remote debugging on a free
  * port, and connects the raw CDP client to it. No Playwright in the measured path.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type EndpointLine, stopBrowser, waitForEndpoint } from "./browser-process.js";
 import { CdpConnection, openPage, type CdpPage } from "./cdp.js";
 
 /** The Chromium binary every browser part uses: `$SWTUNNEL_CHROMIUM`, else Debian's. */
@@ -63,7 +64,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
   const child = spawn(executablePath, chromiumArgs(userDataDir, options), { stdio: ["ignore", "ignore", "pipe"] });
   let endpoint: string;
   try {
-    endpoint = await waitForEndpoint(child, options.startTimeoutMs ?? 30_000);
+    endpoint = await waitForEndpoint(child, ENDPOINT_LINE, options.startTimeoutMs ?? 30_000);
   } catch (error) {
     child.kill("SIGKILL");
     await rm(userDataDir, { recursive: true, force: true });
@@ -79,57 +80,14 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     async close() {
       if (closed) return;
       closed = true;
-      const exited = new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) resolve();
-        else child.once("exit", () => resolve());
-      });
-      await Promise.race([connection.send("Browser.close").catch(() => undefined), delay(2000)]);
-      connection.close();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-      await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
+      await stopBrowser(child, connection, () => connection.send("Browser.close"), userDataDir);
     },
   };
 }
 
-function waitForEndpoint(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`Chromium printed no DevTools endpoint within ${timeoutMs} ms; its stderr:\n${output}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /DevTools listening on (ws:\/\/\S+)/.exec(output);
-      if (match) {
-        cleanup();
-        // Keep draining stderr so the browser never blocks on a full pipe.
-        child.stderr?.resume();
-        resolve(match[1]);
-      }
-    };
-    const onExit = (code: number | null): void => {
-      cleanup();
-      reject(new Error(`Chromium exited (code ${code}) before DevTools was ready; is it installed? stderr:\n${output}`));
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      reject(new Error(`could not start Chromium: ${error.message}; set CHROMIUM_PATH to the browser binary`));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-      child.off("error", onError);
-    };
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-    child.once("error", onError);
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+const ENDPOINT_LINE: EndpointLine = {
+  browser: "Chromium",
+  protocol: "DevTools",
+  pattern: /DevTools listening on (ws:\/\/\S+)/,
+  hint: "is chromium installed? set CHROMIUM_PATH to the browser binary",
+};

@@ -3,10 +3,11 @@
  * port, and connects the raw BiDi client to it (the Firefox twin of tools/chromium.ts).
  * No Playwright, Puppeteer or geckodriver in the measured path.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type EndpointLine, stopBrowser, waitForEndpoint } from "./browser-process.js";
 import { BidiConnection, openBidiPage, type BidiPage } from "./bidi.js";
 
 /** The Firefox binary: `$SWTUNNEL_FIREFOX`, else Debian's ESR. */
@@ -71,7 +72,7 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
   let connection: BidiConnection;
   let version: string;
   try {
-    const endpoint = await waitForEndpoint(child, options.startTimeoutMs ?? 60_000);
+    const endpoint = await waitForEndpoint(child, ENDPOINT_LINE, options.startTimeoutMs ?? 60_000);
     connection = await BidiConnection.connect(`${endpoint}/session`);
     const session = await connection.send<{ capabilities: { browserName?: string; browserVersion?: string } }>("session.new", {
       capabilities: { alwaysMatch: { acceptInsecureCerts: options.acceptInsecureCerts ?? false } },
@@ -91,56 +92,14 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
-      const exited = new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) resolve();
-        else child.once("exit", () => resolve());
-      });
-      await Promise.race([connection.send("browser.close").catch(() => undefined), delay(2000)]);
-      connection.close();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-      await rm(profile, { recursive: true, force: true, maxRetries: 3 });
+      await stopBrowser(child, connection, () => connection.send("browser.close"), profile);
     },
   };
 }
 
-function waitForEndpoint(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`Firefox printed no WebDriver BiDi endpoint within ${timeoutMs} ms; its stderr:\n${output}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /WebDriver BiDi listening on (ws:\/\/\S+)/.exec(output);
-      if (match) {
-        cleanup();
-        child.stderr?.resume(); // keep draining so the browser never blocks on a full pipe
-        resolve(match[1]);
-      }
-    };
-    const onExit = (code: number | null): void => {
-      cleanup();
-      reject(new Error(`Firefox exited (code ${code}) before WebDriver BiDi was ready; is firefox-esr installed? stderr:\n${output}`));
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      reject(new Error(`could not start Firefox: ${error.message}; set SWTUNNEL_FIREFOX to the browser binary`));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-      child.off("error", onError);
-    };
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-    child.once("error", onError);
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+const ENDPOINT_LINE: EndpointLine = {
+  browser: "Firefox",
+  protocol: "WebDriver BiDi",
+  pattern: /WebDriver BiDi listening on (ws:\/\/\S+)/,
+  hint: "is firefox-esr installed? set SWTUNNEL_FIREFOX to the browser binary",
+};
