@@ -8,15 +8,14 @@ import https from "node:https";
 import { createSecureContext } from "node:tls";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
-import { FRAME_HEADER_SIZE, SUBPROTOCOL } from "../protocol/index.js";
+import { SUBPROTOCOL } from "../protocol/index.js";
 import { createAdapters } from "./adapters/index.js";
 import { descriptorMethods } from "./adapters/transcode.js";
-import { SocketCounter, admit, ownOrigin, type Refusal } from "./admission.js";
+import { ownOrigin } from "./admission.js";
 import { resolveClientAddress, trustList } from "./client-address.js";
-import { TunnelConnection } from "./connection.js";
 import type { GatewayContext } from "./context.js";
 import { createLogger } from "./log.js";
+import { TunnelSockets } from "./tunnel-sockets.js";
 import { GatewayMetrics } from "./metrics.js";
 import { OptionsError, parseHostPort, resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
 import { UpstreamPool } from "./upstream/pool.js";
@@ -91,19 +90,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     log,
   };
-  const counter = new SocketCounter();
-  const connections = new Set<TunnelConnection>();
-  let draining = false;
-  let streamsTotalClosed = 0;
-
-  const wss = new WebSocketServer({
-    noServer: true,
-    // Room above the frame limit, so an oversized frame is answered with GOAWAY
-    // FRAME_SIZE_ERROR rather than a bare WebSocket close.
-    maxPayload: 2 * o.maxFramePayload + FRAME_HEADER_SIZE,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
-  });
+  const sockets = new TunnelSockets(o, metrics, log);
+  const { counter } = sockets;
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => void onRequest(req, res);
   // TLS in the gateway when a certificate is given; else plain HTTP (TLS at a proxy, or none on loopback).
@@ -125,14 +113,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const timer = setTimeout(() => {
       if (!refused.has(socket) && !settle(socket)) return;
       if (!refused.has(socket))
-        reject(socket, { status: 408, reason: `no complete request head within ${ms} ms (upgradeTimeoutMs)` }, peer);
+        sockets.reject(socket, { status: 408, reason: `no complete request head within ${ms} ms (upgradeTimeoutMs)` }, peer);
       socket.destroySoon();
     }, ms);
     timer.unref();
     socket.once("close", () => (clearTimeout(timer), settle(socket)));
     if (refusal) {
       refused.add(socket);
-      return reject(socket, refusal, peer);
+      return sockets.reject(socket, refusal, peer);
     }
     counter.add(peer);
     pending.set(socket, () => counter.remove(peer));
@@ -149,7 +137,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   async function onProbe(path: string, res: ServerResponse, admin: boolean): Promise<boolean> {
     if (path === "/healthz") return (text(res, 200, "ok\n"), true);
     if (path === "/readyz") {
-      if (draining) return (text(res, 503, "draining\n"), true);
+      if (sockets.draining) return (text(res, 503, "draining\n"), true);
       // Not ready while the backend cannot be reached: a load balancer then sends no one here.
       return ((await pool.probe()) ? text(res, 200, "ready\n") : text(res, 503, "upstream unreachable\n"), true);
     }
@@ -174,17 +162,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     text(res, 404, "not found\n");
   }
 
-  function reject(socket: Duplex, refusal: Refusal, remote: string): void {
-    metrics.upgradesRejected.inc({ status: String(refusal.status) });
-    metrics.errors.inc({ code: `http_${refusal.status}` });
-    log.info({ remote, status: refusal.status, reason: refusal.reason }, "upgrade refused");
-    const body = `${refusal.reason}\n`;
-    const reason = http.STATUS_CODES[refusal.status] ?? "";
-    socket.end(
-      `HTTP/1.1 ${refusal.status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  }
-
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on("error", () => {}); // a client that vanishes mid-upgrade is not our error
     if (refused.has(socket)) return void socket.destroy();
@@ -194,56 +171,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const client = resolveClientAddress(peer, req.headers[o.clientAddressHeader], { trusted, header: o.clientAddressHeader });
     const remote = client.address;
     const path = (req.url ?? "/").split("?")[0];
-    if (path !== o.path) return reject(socket, { status: 400, reason: `no tunnel at ${path}; the tunnel path is ${o.path}` }, remote);
-    if (draining) return reject(socket, { status: 503, reason: "gateway is draining; retry on another instance" }, remote);
-    const refusal = (await admit(req, { ...o, ownOrigin: origin })) ?? counter.check(remote, o);
-    if (refusal) return reject(socket, refusal, remote);
-    if (draining) return reject(socket, { status: 503, reason: "gateway is draining; retry on another instance" }, remote);
-    counter.add(remote); // counted before the handshake completes, so bursts cannot pass the limit
-    let accepted = false;
-    // ws answers a bad handshake itself and never calls back; the slot is released then.
-    socket.once("close", () => {
-      if (!accepted) counter.remove(remote);
-    });
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      accepted = true;
-      const conn = new TunnelConnection(ctx, ws, remote, client.chain.join(", "), socket);
-      connections.add(conn);
-      metrics.sockets.inc();
-      metrics.socketsTotal.inc();
-      log.info({ remote, ...(peer !== remote && { peer }), origin: req.headers.origin }, "socket open");
-      const aging = limitAge(conn);
-      conn.whenClosed(() => {
-        aging();
-        connections.delete(conn);
-        counter.remove(remote);
-        metrics.sockets.dec();
-        streamsTotalClosed += conn.streamsTotal;
-        log.info({ remote, streams: conn.streamsTotal }, "socket closed");
-      });
-    });
-  }
-
-  /**
-   * `maxSocketAgeMs`: GOAWAY NO_ERROR once a socket is old (jittered by up to 10% either
-   * way, so sockets opened together do not all move at once), then close it after
-   * `drainTimeoutMs` if streams are still open. Returns the cleanup.
-   */
-  function limitAge(conn: TunnelConnection): () => void {
-    if (o.maxSocketAgeMs <= 0) return () => {};
-    let hard: NodeJS.Timeout | undefined;
-    const age = Math.round(o.maxSocketAgeMs * (0.9 + 0.2 * Math.random()));
-    const timer = setTimeout(() => {
-      log.debug({ remote: conn.remote, ageMs: age }, "socket reached its maximum age; draining it");
-      conn.drain("socket reached the gateway's maximum socket age; open new streams on a new socket");
-      hard = setTimeout(() => conn.terminate(), o.drainTimeoutMs);
-      hard.unref();
-    }, age);
-    timer.unref();
-    return () => {
-      clearTimeout(timer);
-      clearTimeout(hard);
-    };
+    if (path !== o.path)
+      return sockets.reject(socket, { status: 400, reason: `no tunnel at ${path}; the tunnel path is ${o.path}` }, remote);
+    await sockets.accept(req, socket, head, { remote, peer, chain: client.chain }, origin, () => ctx, socket);
   }
 
   const address = await listen(server, o.host, o.port);
@@ -269,33 +199,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     `gateway listening on ${url} (${adminText}upstream ${o.upstream})`,
   );
 
-  function allClosed(): Promise<void> {
-    return new Promise((resolve) => {
-      if (connections.size === 0) return resolve();
-      let left = connections.size;
-      for (const c of connections) c.whenClosed(() => --left === 0 && resolve());
-    });
-  }
-
-  async function drain(): Promise<void> {
-    if (!draining) {
-      draining = true;
-      log.info({ sockets: connections.size }, "draining");
-      for (const c of connections) c.drain();
-    }
-    await allClosed();
-  }
+  const drain = (): Promise<void> => sockets.drain();
 
   let closing: Promise<void> | undefined;
   async function close(drainTimeoutMs = o.drainTimeoutMs): Promise<void> {
     closing ??= (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)))]);
-      clearTimeout(timer);
-      if (connections.size > 0) log.warn({ sockets: connections.size }, "drain timeout; closing the remaining sockets");
-      for (const c of [...connections]) c.terminate();
+      await sockets.close(drainTimeoutMs);
       pool.close();
-      wss.close();
       await Promise.all(
         [server, admin].map(
           (s) =>
@@ -318,28 +228,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     adminUrl,
     options: o,
     metrics: metrics.registry,
-    stats: () => {
-      let active = 0;
-      let total = streamsTotalClosed;
-      let bufferedBytes = 0;
-      let streamsWaitingForOutput = 0;
-      for (const c of connections) {
-        active += c.activeStreams;
-        total += c.streamsTotal;
-        bufferedBytes += c.bufferedBytes;
-        streamsWaitingForOutput += c.streamsWaitingForOutput;
-      }
-      return {
-        sockets: connections.size,
-        streamsActive: active,
-        streamsTotal: total,
-        upstreamSessions: pool.sessionCount,
-        draining,
-        bufferedBytes,
-        streamsWaitingForOutput,
-        pendingConnections: pending.size,
-      };
-    },
+    stats: () => ({ ...sockets.stats(), upstreamSessions: pool.sessionCount, pendingConnections: pending.size }),
     drain,
     close,
   };

@@ -5,19 +5,17 @@
  * upstream. The sockets and streams are the gateway's own (server/connection.ts,
  * server/stream.ts), so admission, limits, deadlines, metrics and drain are the same.
  */
-import http, { type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
 import { createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
-import { WebSocketServer } from "ws";
-import { FRAME_HEADER_SIZE, SUBPROTOCOL } from "../protocol/index.js";
 import { createAdapters } from "./adapters/index.js";
-import { SocketCounter, admit, ownOrigin, type Refusal } from "./admission.js";
+import { ownOrigin } from "./admission.js";
 import { resolveClientAddress, trustList } from "./client-address.js";
-import { TunnelConnection } from "./connection.js";
+import { TunnelSockets, refuse } from "./tunnel-sockets.js";
 import type { GatewayContext } from "./context.js";
 import { createLogger } from "./log.js";
 import { GatewayMetrics } from "./metrics.js";
@@ -135,26 +133,8 @@ export function createTunnelEndpoint(options: TunnelEndpointOptions): TunnelEndp
     metrics,
     log,
   };
-  const counter = new SocketCounter();
-  const connections = new Set<TunnelConnection>();
+  const sockets = new TunnelSockets(o, metrics, log);
   const detachers = new Set<() => void>();
-  let draining = false;
-  let streamsTotalClosed = 0;
-
-  const wss = new WebSocketServer({
-    noServer: true,
-    // Room above the frame limit, so an oversized frame is answered with GOAWAY FRAME_SIZE_ERROR.
-    maxPayload: 2 * o.maxFramePayload + FRAME_HEADER_SIZE,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
-  });
-
-  function reject(socket: Duplex, refusal: Refusal, remote: string): void {
-    metrics.upgradesRejected.inc({ status: String(refusal.status) });
-    metrics.errors.inc({ code: `http_${refusal.status}` });
-    log.info({ remote, status: refusal.status, reason: refusal.reason }, "upgrade refused");
-    refuse(socket, refusal);
-  }
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if ((req.url ?? "/").split("?")[0] !== o.path) return false;
@@ -167,53 +147,8 @@ export function createTunnelEndpoint(options: TunnelEndpointOptions): TunnelEndp
     const peer = req.socket.remoteAddress ?? "unknown";
     const client = resolveClientAddress(peer, req.headers[o.clientAddressHeader], { trusted, header: o.clientAddressHeader });
     const remote = client.address;
-    const draining503: Refusal = { status: 503, reason: "gateway is draining; retry on another instance" };
-    if (draining) return reject(socket, draining503, remote);
-    const refusal = (await admit(req, { ...o, ownOrigin: localOrigin(req, o.publicOrigin) })) ?? counter.check(remote, o);
-    if (refusal) return reject(socket, refusal, remote);
-    if (draining) return reject(socket, draining503, remote);
-    counter.add(remote); // counted before the handshake completes, so bursts cannot pass the limit
-    let accepted = false;
-    socket.once("close", () => {
-      if (!accepted) counter.remove(remote);
-    });
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      accepted = true;
-      const own = contextValues ? { ...ctx, upstream: upstreams(() => contextValues(req)) } : ctx;
-      const conn = new TunnelConnection(own, ws, remote, client.chain.join(", "));
-      connections.add(conn);
-      metrics.sockets.inc();
-      metrics.socketsTotal.inc();
-      log.info({ remote, ...(peer !== remote && { peer }), origin: req.headers.origin }, "socket open");
-      const aging = limitAge(conn);
-      conn.whenClosed(() => {
-        aging();
-        connections.delete(conn);
-        counter.remove(remote);
-        metrics.sockets.dec();
-        streamsTotalClosed += conn.streamsTotal;
-        log.info({ remote, streams: conn.streamsTotal }, "socket closed");
-      });
-    });
-  }
-
-  /** `maxSocketAgeMs`, as the gateway applies it (jittered GOAWAY, then close after drainTimeoutMs). */
-  function limitAge(conn: TunnelConnection): () => void {
-    if (o.maxSocketAgeMs <= 0) return () => {};
-    let hard: NodeJS.Timeout | undefined;
-    const timer = setTimeout(
-      () => {
-        conn.drain("socket reached the gateway's maximum socket age; open new streams on a new socket");
-        hard = setTimeout(() => conn.terminate(), o.drainTimeoutMs);
-        hard.unref();
-      },
-      Math.round(o.maxSocketAgeMs * (0.9 + 0.2 * Math.random())),
-    );
-    timer.unref();
-    return () => {
-      clearTimeout(timer);
-      clearTimeout(hard);
-    };
+    const own = (): GatewayContext => (contextValues ? { ...ctx, upstream: upstreams(() => contextValues(req)) } : ctx);
+    await sockets.accept(req, socket, head, { remote, peer, chain: client.chain }, localOrigin(req, o.publicOrigin), own, socket);
   }
 
   function attach(server: UpgradeSource): () => void {
@@ -234,33 +169,13 @@ export function createTunnelEndpoint(options: TunnelEndpointOptions): TunnelEndp
     return detach;
   }
 
-  function allClosed(): Promise<void> {
-    return new Promise((resolve) => {
-      if (connections.size === 0) return resolve();
-      let left = connections.size;
-      for (const c of connections) c.whenClosed(() => --left === 0 && resolve());
-    });
-  }
-
-  async function drain(): Promise<void> {
-    if (!draining) {
-      draining = true;
-      log.info({ sockets: connections.size }, "draining");
-      for (const c of connections) c.drain();
-    }
-    await allClosed();
-  }
+  const drain = (): Promise<void> => sockets.drain();
 
   let closing: Promise<void> | undefined;
   function close(drainTimeoutMs = o.drainTimeoutMs): Promise<void> {
     closing ??= (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)))]);
-      clearTimeout(timer);
-      if (connections.size > 0) log.warn({ sockets: connections.size }, "drain timeout; closing the remaining sockets");
-      for (const c of [...connections]) c.terminate();
+      await sockets.close(drainTimeoutMs);
       for (const detach of [...detachers]) detach();
-      wss.close();
       log.info("tunnel endpoint closed");
     })();
     return closing;
@@ -273,15 +188,8 @@ export function createTunnelEndpoint(options: TunnelEndpointOptions): TunnelEndp
     handleUpgrade,
     attach,
     stats: () => {
-      let active = 0;
-      let total = streamsTotalClosed;
-      let bufferedBytes = 0;
-      for (const c of connections) {
-        active += c.activeStreams;
-        total += c.streamsTotal;
-        bufferedBytes += c.bufferedBytes;
-      }
-      return { sockets: connections.size, streamsActive: active, streamsTotal: total, draining, bufferedBytes };
+      const { streamsWaitingForOutput: _, ...stats } = sockets.stats();
+      return stats;
     },
     drain,
     close,
@@ -296,12 +204,4 @@ function localOrigin(req: IncomingMessage, publicOrigin: string | undefined): st
   const address = (req.socket.localAddress ?? "").replace(/^::ffff:(?=\d+\.)/, "");
   const scheme = (req.socket as TLSSocket).encrypted ? "https" : "http";
   return ownOrigin(publicOrigin, address, req.socket.localPort ?? 0, scheme);
-}
-
-function refuse(socket: Duplex, refusal: Refusal): void {
-  const body = `${refusal.reason}\n`;
-  const reason = http.STATUS_CODES[refusal.status] ?? "";
-  socket.end(
-    `HTTP/1.1 ${refusal.status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }

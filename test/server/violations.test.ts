@@ -278,7 +278,7 @@ describe("admission at the upgrade", () => {
       expect(status(await RawClient.connect(gw.tunnelUrl, { headers: auth }).catch((e) => e))).toBe(403);
       expect(status(await RawClient.connect(gw.tunnelUrl, { origin: "https://app.example.com" }).catch((e) => e))).toBe(403);
       const ok = await RawClient.connect(gw.tunnelUrl, { origin: "https://app.example.com", headers: auth });
-      expect(status(await RawClient.connect(gw.tunnelUrl, { origin: "https://app.example.com", headers: auth }).catch((e) => e))).toBe(503);
+      expect(status(await RawClient.connect(gw.tunnelUrl, { origin: "https://app.example.com", headers: auth }).catch((e) => e))).toBe(429);
       ok.close();
       await until(() => gw.stats().sockets === 0, "the socket to close");
       const again = await RawClient.connect(gw.tunnelUrl, { origin: "https://app.example.com", headers: auth });
