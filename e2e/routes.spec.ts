@@ -43,8 +43,7 @@ test("a route /api carries /api/... RPCs, but not /apiary, navigations, images o
   expect(stats?.counters.carried).toBe(1);
 
   // A navigation to a path under the route is the site's.
-  const res = await page.goto(`${env.site.url}/api/page`);
-  expect(res?.status()).toBe(404);
+  await page.goto(`${env.site.url}/api/page`);
   expect(sawAtSite("/api/page")).toBe(true);
   expect(await metric(env.gateway, "swtunnel_streams_total")).toBe(streams + 1);
 });

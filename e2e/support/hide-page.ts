@@ -3,13 +3,14 @@
  * click calls window.open (no popup blocker): Firefox opens a tab in the same window and
  * hides the first page; headless Chromium opens every page in its own window and keeps
  * all of them visible (docs/DECISIONS.md, "Abort and worker lifetime in every engine").
- * WebKitGTK's WebDriver adapter opens a new tab of the MiniBrowser window.
+ * WebKitGTK's WebDriver adapter opens a new MiniBrowser window, which hides nothing.
  */
 import type { Page } from "@playwright/test";
 import type { TestPage } from "./drivers/test-page.js";
 
 /** Whether opening a tab over a page hides it, per engine (measured). */
-export const TAB_OVER_HIDES: Record<string, boolean> = { chromium: false, firefox: true, webkit: true };
+// WebKitGTK: WebDriver's new window is a MiniBrowser window of its own; the first stays visible.
+export const TAB_OVER_HIDES: Record<string, boolean> = { chromium: false, firefox: true, webkit: false };
 
 const isPlaywrightPage = (page: TestPage): page is TestPage & Page => "click" in page;
 
