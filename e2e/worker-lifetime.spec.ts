@@ -4,8 +4,8 @@
 // page SDK's keepAlive (on by default) answers the worker's heartbeat while calls run, on
 // both paths. Never a silent clean end: every message arrives, or the call fails.
 //
-// The four streams run at once (one test of 75 s per engine): the first tab, hidden by a
-// second tab opened over it, runs both paths; the second, visible, runs both paths too.
+// The four streams run at once (one test of 75 s per engine): a first tab and a second
+// opened over it (which hides the first where the engine does) each run both paths.
 // Tagged @long: `SWTUNNEL_LONG_TESTS=0` leaves it out (CI's repeat runs on other Node
 // versions, where only the Node side changes).
 import { expect, openApp, swt, test, type TestPage } from "./fixtures.js";
@@ -21,9 +21,11 @@ test(`@long a ${COUNT} s server stream completes on both paths in a hidden and i
   await openApp(page, env.site.url, options);
   const over = await openTabOver(page);
   await openApp(over, env.site.url, options);
-  const hides = TAB_OVER_HIDES[engine] ?? false;
-  await expect.poll(() => visibility(page)).toBe(hides ? "hidden" : "visible");
-  expect(await visibility(over)).toBe("visible");
+  // Firefox hides the first tab under the second; headless Chromium keeps both visible;
+  // WebKitGTK's WebDriver windows are one visible, one not, depending on focus.
+  if (TAB_OVER_HIDES[engine]) await expect.poll(() => visibility(page)).toBe("hidden");
+  const seen = [await visibility(page), await visibility(over)];
+  expect(seen).toContain("visible");
 
   const stream = async (tab: TestPage, kind: "connect-bin" | "tunnel", where: string) => {
     const id = `lifetime-${kind}-${where}-${Date.now()}`;
@@ -31,10 +33,10 @@ test(`@long a ${COUNT} s server stream completes on both paths in a hidden and i
     return { where: `${kind} in the ${where} tab`, id, r };
   };
   const results = await Promise.all([
-    stream(page, "connect-bin", hides ? "hidden" : "first"),
-    stream(page, "tunnel", hides ? "hidden" : "first"),
-    stream(over, "connect-bin", "visible"),
-    stream(over, "tunnel", "visible"),
+    stream(page, "connect-bin", `first (${seen[0]})`),
+    stream(page, "tunnel", `first (${seen[0]})`),
+    stream(over, "connect-bin", `second (${seen[1]})`),
+    stream(over, "tunnel", `second (${seen[1]})`),
   ]);
   for (const { where, id, r } of results) {
     expect(r.error, where).toBeUndefined();
@@ -44,6 +46,6 @@ test(`@long a ${COUNT} s server stream completes on both paths in a hidden and i
     ).toEqual(Array.from({ length: COUNT }, (_, i) => i));
     expect(env.grpc.recorder.get(id), where).toMatchObject({ cancelled: false, messagesSent: COUNT });
   }
-  // Still hidden at the end: the hidden tab's streams really ran hidden.
-  if (hides) expect(await visibility(page)).toBe("hidden");
+  // The same at the end: a hidden tab's streams really ran hidden.
+  expect([await visibility(page), await visibility(over)]).toEqual(seen);
 });
