@@ -12,7 +12,7 @@ import type { HeaderList } from "../protocol/index.js";
 import { ChunkQueue } from "../port/chunk-queue.js";
 import { CreditBatcher, CreditGate, PORT_WINDOW, splitChunk, toTransferable, type StartMessage } from "../port/messages.js";
 import type { PortLike } from "../port/port-like.js";
-import { PortMux, type PortLink } from "./port-mux.js";
+import { PortMux, type CallHandler, type PortLink } from "./port-mux.js";
 import { traceHook } from "../protocol/trace.js";
 
 /** Options of {@link createPortClient}. */
@@ -55,7 +55,8 @@ export class PassToNetwork extends Error {
 /** One call on the mux's current port. */
 export async function portCall(mux: PortMux, req: UniversalClientRequest, extra: StartExtra): Promise<UniversalClientResponse> {
   if (req.signal?.aborted) throw abortError(req.signal);
-  const link = await mux.link();
+  let link = await mux.link();
+  let resends = 0;
   const gate = new CreditGate();
   const trailer = new Headers();
   let done = false;
@@ -89,8 +90,26 @@ export async function portCall(mux: PortMux, req: UniversalClientRequest, extra:
     finish();
   };
 
-  const id = link.add({
+  const handler: CallHandler = {
     fail: (error) => finish(error),
+    // The worker was gone before it accepted `start` (whole body inside): a fresh port.
+    resend(sent) {
+      if (done) return;
+      if (++resends > 2) {
+        finish(new ConnectError("swtunnel: the service worker was stopped; the call was lost, retry it", Code.Unavailable));
+        return;
+      }
+      mux.link().then(
+        (next) => {
+          if (done) return;
+          link = next;
+          id = next.add(handler);
+          const { ack: _, ...again } = sent;
+          next.post({ ...again, id });
+        },
+        (e: unknown) => finish(ConnectError.from(e, Code.Unavailable)),
+      );
+    },
     message(msg) {
       if (done) return;
       switch (msg.type) {
@@ -119,7 +138,8 @@ export async function portCall(mux: PortMux, req: UniversalClientRequest, extra:
           break;
       }
     },
-  });
+  };
+  let id = link.add(handler);
   const credit = new CreditBatcher((bytes) => {
     if (!done) safePost(link, { type: "credit", id, bytes });
   });

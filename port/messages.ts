@@ -6,7 +6,10 @@
  * (the port transferred). On that port:
  *
  *   page -> worker  start {id, gateway?, method, path, headers, hasBody, body?, end?,
- *                          url?, credentials?, redirect?}
+ *                          url?, credentials?, redirect?, ack?}
+ *                          (ack: true on a port with no call running: the worker
+ *                          answers `accepted` on receipt; the page then keeps the
+ *                          body untransferred to resend it if the worker is gone)
  *                   data {id, bytes}   (ArrayBuffer, transferred)
  *                   end {id}           (request half-close)
  *                   cancel {id}
@@ -18,6 +21,8 @@
  *                   pass {id}          (a `start` with `url` that no route carries: the
  *                                       page sends the request to the network itself)
  *                   credit {id, bytes} (worker sent request bytes on)
+ *                   accepted {id}      (a `start` with `ack` reached the worker; posted
+ *                                       synchronously on receipt, before the call runs)
  *                   alive {}           (heartbeat while calls are active)
  *                   idle {}            (the worker stopped keeping itself alive for this
  *                                       port; the page opens a fresh port for new calls)
@@ -25,6 +30,11 @@
  *                                       serves this port; the page queues for it, and
  *                                       being granted it with calls in flight means the
  *                                       browser stopped the worker)
+ *
+ * A page reuses an idle port (no call running) while it knows the worker's lock is
+ * held and saw no `idle`, and for at most `PORT_MAX_AGE_MS` after opening it. If the
+ * lock is then granted (worker stopped) a call never `accepted` never reached a
+ * worker: the page resends it on a fresh port if its `start` held the whole body.
  *
  * One port carries any number of calls, told apart by `id` (a page keeps one port per
  * worker). Coalescing: `start` may carry the first request chunks (`body`, each at most
@@ -66,6 +76,11 @@ export const PORT_DEAD_AFTER_MS = 10_000;
  * a page may start the next call on the same port; then it posts `idle`.
  */
 export const PORT_LINGER_MS = 5_000;
+/**
+ * A page's port takes no new calls this long after it was opened, so the worker's one
+ * `event.waitUntil` per port stays far below Chromium's 5-minute limit on an event.
+ */
+export const PORT_MAX_AGE_MS = 60_000;
 
 export type StartMessage = {
   type: "start";
@@ -85,6 +100,8 @@ export type StartMessage = {
   credentials?: RequestCredentials;
   /** Fetch fast path: the request's redirect mode (for a fallback network fetch). */
   redirect?: RequestRedirect;
+  /** Answer `accepted` on receipt (the page may resend the call if the worker is gone first). */
+  ack?: boolean;
 };
 export type PageDataMessage = { type: "data"; id: number; bytes: ArrayBuffer };
 export type EndMessage = { type: "end"; id: number };
@@ -111,6 +128,7 @@ export type AliveMessage = { type: "alive" };
 export type IdleMessage = { type: "idle" };
 export type PassMessage = { type: "pass"; id: number };
 export type LockedMessage = { type: "locked"; name: string };
+export type AcceptedMessage = { type: "accepted"; id: number };
 
 /** Messages the worker sends on the port. */
 export type WorkerMessage =
@@ -122,7 +140,8 @@ export type WorkerMessage =
   | PassMessage
   | AliveMessage
   | IdleMessage
-  | LockedMessage;
+  | LockedMessage
+  | AcceptedMessage;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
@@ -147,6 +166,7 @@ export function parsePageMessage(data: unknown): PageMessage | undefined {
       if (data.url !== undefined && !(typeof data.url === "string" && /^https?:\/\//i.test(data.url))) return undefined;
       if (data.credentials !== undefined && !CREDENTIALS.has(data.credentials as string)) return undefined;
       if (data.redirect !== undefined && !REDIRECTS.has(data.redirect as string)) return undefined;
+      if (data.ack !== undefined && typeof data.ack !== "boolean") return undefined;
       return data as StartMessage;
     case "data":
       return data.bytes instanceof ArrayBuffer ? (data as PageDataMessage) : undefined;
@@ -181,6 +201,8 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
       return typeof data.bytes === "number" && data.bytes > 0 ? (data as CreditMessage) : undefined;
     case "pass":
       return data as PassMessage;
+    case "accepted":
+      return { type: "accepted", id: data.id };
     default:
       return undefined;
   }

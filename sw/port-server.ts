@@ -115,6 +115,8 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
 
   const start = (msg: StartMessage) => {
     traceHook?.("w.in");
+    // Before anything else: the page now knows the call reached a worker (no resend).
+    if (msg.ack) post({ type: "accepted", id: msg.id });
     if (calls.has(msg.id)) return;
     clearTimeout(linger);
     const abort = new AbortController();
