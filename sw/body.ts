@@ -111,9 +111,10 @@ export function iterableToStream(body: AsyncIterable<Uint8Array>, options: Itera
         cancelled = true;
         finish(new Error("cancelled by the page"));
         // Aborting the tunnel stream ends a pending `pull`; `return` then has nothing to wait for.
-        // Done in a task of its own, not inside this callback: in WebKitGTK, sending the
-        // tunnel's CANCEL frame (a WebSocket send) from within the cancel of a body the
-        // fetch event answered wedged the worker for good (no later event was handled).
+        // Not inside this callback: `onCancel` aborts an AbortSignal, whose listeners run
+        // synchronously, and in WebKitGTK 2.50 any event dispatched to a listener from within
+        // the cancel of a body the fetch event answered wedges the worker for good (it handles
+        // no later event). A later task (or even a microtask) is fine.
         setTimeout(() => {
           options.onCancel?.();
           void Promise.resolve(it.return?.()).catch(() => {});
