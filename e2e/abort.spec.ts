@@ -85,9 +85,10 @@ for (const interceptFetch of [true, false]) {
           // The next call went through the same worker and gateway after the abort: the abandoned
           // call is still running at the backend.
           expect(env.grpc.recorder.get(id).cancelled).toBe(false);
+          // Opened first: in WebDriver classic, closing a session's last window ends the session.
+          const other = await context.newPage();
           await page.close();
           expect(await env.grpc.recorder.waitForCancel(id, 10_000)).toBe(true);
-          const other = await context.newPage();
           await other.goto(`${env.site.url}/`);
           await other.waitForFunction(() => navigator.serviceWorker.controller !== null);
           const after = await swt(other, "unary", kind, env.site.url, { text: "other page" });

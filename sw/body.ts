@@ -66,7 +66,9 @@ export interface IterableToStreamOptions {
  * A pull-based ReadableStream over the tunnel response body. Once the page cancelled,
  * nothing touches the controller again: a `pull` still waiting on the tunnel when the
  * cancel came ends quietly (WebKit's page process crashed when the cancelled stream was
- * enqueued to or closed), and the cancel does not wait for that `pull` either.
+ * enqueued to or closed), and the cancel does not wait for that `pull` either. What the
+ * cancel sets off (`onCancel`, ending the iterator) runs in a later task, never inside the
+ * engine's cancel callback (see the cancel below).
  */
 export function iterableToStream(body: AsyncIterable<Uint8Array>, options: IterableToStreamOptions = {}): ReadableStream<Uint8Array> {
   const it = body[Symbol.asyncIterator]();
@@ -109,8 +111,14 @@ export function iterableToStream(body: AsyncIterable<Uint8Array>, options: Itera
         cancelled = true;
         finish(new Error("cancelled by the page"));
         // Aborting the tunnel stream ends a pending `pull`; `return` then has nothing to wait for.
-        options.onCancel?.();
-        void Promise.resolve(it.return?.()).catch(() => {});
+        // Not inside this callback: `onCancel` aborts an AbortSignal, whose listeners run
+        // synchronously, and in WebKitGTK 2.50 any event dispatched to a listener from within
+        // the cancel of a body the fetch event answered wedges the worker for good (it handles
+        // no later event). A later task (or even a microtask) is fine.
+        setTimeout(() => {
+          options.onCancel?.();
+          void Promise.resolve(it.return?.()).catch(() => {});
+        }, 0);
       },
     },
     // No read-ahead: one chunk is asked for only when the page wants one.

@@ -3,6 +3,8 @@ import { EnvelopeBoundary, iterableToStream, requestBody, streamToIterable } fro
 
 /** Resolves after every microtask queued so far ran (the next event-loop turn; not a timed wait). */
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+/** Resolves after the timers of 0 ms set so far ran. */
+const nextTask = () => new Promise<void>((r) => setTimeout(r, 0));
 
 describe("iterableToStream", () => {
   it("pulls one chunk per read: nothing is read ahead of the page", async () => {
@@ -37,9 +39,30 @@ describe("iterableToStream", () => {
     const reader = stream.getReader();
     await reader.read();
     await reader.cancel();
+    await nextTask();
+    await nextTurn();
     expect(returned).toBe(true);
     expect(cancels).toBe(1);
     expect(ends).toHaveLength(1);
+  });
+
+  it("the tunnel is told of a cancel in a later task, never inside the cancel callback (WebKitGTK wedged)", async () => {
+    let cancels = 0;
+    const ends: unknown[] = [];
+    const body = (async function* () {
+      for (;;) yield new Uint8Array([1]);
+    })();
+    const stream = iterableToStream(body, { onCancel: () => cancels++, onEnd: (e) => ends.push(e) });
+    const reader = stream.getReader();
+    await reader.read();
+    const cancelled = reader.cancel();
+    expect(cancels).toBe(0);
+    await cancelled;
+    await nextTurn();
+    expect(cancels).toBe(0); // microtasks and the cancel's own promise are not enough
+    expect(ends).toHaveLength(1); // the call's end (the worker's lifetime) is reported at once
+    await nextTask();
+    expect(cancels).toBe(1);
   });
 
   it("a cancel while a pull waits on the tunnel returns at once; the pull ends later without an error", async () => {
@@ -58,6 +81,7 @@ describe("iterableToStream", () => {
     const pending = reader.read();
     await vi.waitFor(() => expect(abort).toBeTypeOf("function")); // a pull now waits on the tunnel
     await reader.cancel(); // must not wait for that pull
+    await nextTask();
     expect(cancels).toBe(1);
     abort!(new Error("stream reset"));
     await expect(pending).resolves.toEqual({ done: true, value: undefined });

@@ -99,7 +99,7 @@ describe("FetchHandler", () => {
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel();
-    expect(client.calls[0]!.cancelled).toBe(true);
+    await vi.waitFor(() => expect(client.calls[0]!.cancelled).toBe(true));
     await vi.waitFor(() => expect(returned).toBe(true));
     expect(hub.counters.active).toBe(0);
   });
