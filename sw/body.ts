@@ -65,8 +65,7 @@ export interface IterableToStreamOptions {
 /**
  * A pull-based ReadableStream over the tunnel response body. Once the page cancelled,
  * nothing touches the controller again: a `pull` still waiting on the tunnel when the
- * cancel came ends quietly (WebKit's page process crashed when the cancelled stream was
- * enqueued to or closed), and the cancel does not wait for that `pull` either. What the
+ * cancel came ends quietly, and the cancel does not wait for that `pull` either. What the
  * cancel sets off (`onCancel`, ending the iterator) runs in a later task, never inside the
  * engine's cancel callback (see the cancel below).
  */
