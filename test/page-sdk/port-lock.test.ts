@@ -11,6 +11,49 @@ import { servePort } from "../../sw/port-server.js";
 import { StatusHub } from "../../sw/status.js";
 import { fakeClient, response } from "../sw/fake-client.js";
 
+/**
+ * Node 22 has no navigator.locks (Node 24 does): there, a minimal exclusive LockManager
+ * (FIFO per name, AbortSignal, query) stands in, installed only when Node lacks one.
+ */
+class TestLocks {
+  private readonly holding = new Set<string>();
+  private readonly queues = new Map<string, Array<() => void>>();
+  async request(name: string, a: unknown, b?: unknown): Promise<unknown> {
+    const callback = (typeof a === "function" ? a : b) as (lock: { name: string }) => unknown;
+    const signal = typeof a === "function" ? undefined : (a as { signal?: AbortSignal } | undefined)?.signal;
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        this.holding.add(name);
+        resolve();
+      };
+      if (!this.holding.has(name)) return go();
+      const queue = this.queues.get(name) ?? [];
+      queue.push(go);
+      this.queues.set(name, queue);
+      signal?.addEventListener("abort", () => {
+        const i = queue.indexOf(go);
+        if (i >= 0) {
+          queue.splice(i, 1);
+          reject(signal.reason);
+        }
+      });
+    });
+    try {
+      return await callback({ name });
+    } finally {
+      this.holding.delete(name);
+      this.queues.get(name)?.shift()?.();
+    }
+  }
+  async query(): Promise<{ held: Array<{ name: string }>; pending: Array<{ name: string }> }> {
+    return {
+      held: [...this.holding].map((name) => ({ name })),
+      pending: [...this.queues].flatMap(([name, queue]) => queue.map(() => ({ name }))),
+    };
+  }
+}
+if (!(navigator as { locks?: unknown }).locks) Object.defineProperty(navigator, "locks", { value: new TestLocks(), configurable: true });
+
 const held = async () => (await navigator.locks.query()).held?.map((l) => l.name) ?? [];
 
 describe("per-port Web Lock", () => {
