@@ -174,7 +174,12 @@ export function evaluateTargets(r: BenchResults): TargetCheck[] {
   const big = b?.stream["64KiB"].mbPerSec ?? {};
   const small = b?.stream["100B"].msgsPerSec ?? {};
   for (const path of ["tunnel-fetch", "page-sdk"] as const) {
-    check(`stream 64 KiB messages ${path} / direct HTTP/1.1 (MB/s)`, ratio(med(big, path), med(big, "direct-h1")), L.stream64KiBVsH1, false);
+    check(
+      `stream 64 KiB messages ${path} / direct HTTP/1.1 (MB/s)`,
+      ratio(med(big, path), med(big, "direct-h1")),
+      L.stream64KiBVsH1,
+      false,
+    );
   }
   check(
     "stream 100 B messages, gRPC upstream (page-SDK) / direct HTTP/1.1 (msgs/s)",
