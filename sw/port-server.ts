@@ -26,6 +26,7 @@ import {
   type WorkerMessage,
 } from "../port/messages.js";
 import { answerFetch, type FetchAnswerer } from "./port-fetch.js";
+import { rpcFlavor } from "./error-response.js";
 import { resolveGatewayUrl } from "./routes.js";
 import type { StatusHub } from "./status.js";
 import type { TunnelCallResponse } from "./types.js";
@@ -168,12 +169,15 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
       }
       const it = res.body[Symbol.asyncIterator]();
       const head: HeadMessage = { type: "head", id: msg.id, status: res.status, headers: res.headers };
-      // Gather what the body yields before the next task (for unary: all of it) into the head.
+      // Gather what the body yields before the next task into the head. A Connect unary
+      // answer is one message the page's client reads whole, so there the head waits for
+      // the body's end (the backend often sends head and body in separate writes): one
+      // message to the page instead of two or three.
       const body: ArrayBuffer[] = [];
       const rest: Uint8Array[] = [];
       let gathered = 0;
       let next = it.next();
-      const deadline = nextTask();
+      const deadline = answeredWhole(msg) ? new Promise<never>(() => {}) : nextTask();
       for (;;) {
         const r = await Promise.race([next, deadline]);
         if (r === NEXT_TASK) break;
@@ -245,6 +249,12 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
   });
   port.start?.();
   return idle;
+}
+
+/** Whether the page's client reads this call's answer only once it is complete (Connect unary). */
+function answeredWhole(msg: StartMessage): boolean {
+  const contentType = msg.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? null;
+  return rpcFlavor(contentType) === "connect-unary";
 }
 
 /** The chunks of a `start` message's body as one byte array (the one chunk itself when there is one). */

@@ -130,3 +130,38 @@ describe("port server timers", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe("port server: what goes in the head message", () => {
+  /** A call with this content type whose answer's body comes one gate at a time, opened by the test. */
+  function gatedCall(contentType: string) {
+    const gates: Array<() => void> = [];
+    const gate = () => new Promise<void>((r) => gates.push(r));
+    const client = fakeClient(() => response(200, [["content-type", contentType]], [new Uint8Array([1, 2, 3])], [["x-end", "1"]], { gate }));
+    const hub = new StatusHub();
+    const { port, toPage, send } = fakePort();
+    void servePort(port, { pool: new TunnelPool(() => client, hub), hub, workerUrl: "https://app.test/sw.js", defaultGateway: "wss://app.test/tunnel" });
+    send({ type: "start", id: 1, method: "POST", path: "/x", headers: [["Content-Type", contentType]], hasBody: false });
+    return { toPage, gates };
+  }
+
+  it("a Connect unary answer whose body comes tasks after its head goes as one message: head, body and trailers", async () => {
+    const { toPage, gates } = gatedCall("application/proto");
+    await vi.advanceTimersByTimeAsync(10);
+    expect(toPage.filter((m) => m.type === "head")).toHaveLength(0); // the head waits for the body
+    gates.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    const messages = toPage.filter((m) => m.type !== "alive");
+    expect(messages.map((m) => m.type)).toEqual(["head"]);
+    expect(messages[0]!.body).toEqual([new Uint8Array([1, 2, 3]).buffer]);
+    expect(messages[0]!.trailers).toEqual([["x-end", "1"]]);
+  });
+
+  it("a streaming answer's head goes at once: the page may act on it before any message", async () => {
+    const { toPage, gates } = gatedCall("application/connect+proto");
+    await vi.advanceTimersByTimeAsync(10);
+    expect(toPage.filter((m) => m.type === "head")).toHaveLength(1);
+    gates.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(toPage.filter((m) => m.type !== "alive").map((m) => m.type)).toEqual(["head", "data", "trailers"]);
+  });
+});
