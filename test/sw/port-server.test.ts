@@ -136,10 +136,17 @@ describe("port server: what goes in the head message", () => {
   function gatedCall(contentType: string) {
     const gates: Array<() => void> = [];
     const gate = () => new Promise<void>((r) => gates.push(r));
-    const client = fakeClient(() => response(200, [["content-type", contentType]], [new Uint8Array([1, 2, 3])], [["x-end", "1"]], { gate }));
+    const client = fakeClient(() =>
+      response(200, [["content-type", contentType]], [new Uint8Array([1, 2, 3])], [["x-end", "1"]], { gate }),
+    );
     const hub = new StatusHub();
     const { port, toPage, send } = fakePort();
-    void servePort(port, { pool: new TunnelPool(() => client, hub), hub, workerUrl: "https://app.test/sw.js", defaultGateway: "wss://app.test/tunnel" });
+    void servePort(port, {
+      pool: new TunnelPool(() => client, hub),
+      hub,
+      workerUrl: "https://app.test/sw.js",
+      defaultGateway: "wss://app.test/tunnel",
+    });
     send({ type: "start", id: 1, method: "POST", path: "/x", headers: [["Content-Type", contentType]], hasBody: false });
     return { toPage, gates };
   }
