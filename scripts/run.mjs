@@ -45,6 +45,42 @@ function mustRun(cmd, cmdArgs, what) {
   }
 }
 
+/**
+ * The Playwright suite. The @long tests (a 75 s stream per engine, idle but for one message
+ * a second) run in a second Playwright process alongside the others rather than after
+ * them, which saves their whole length; their output is printed once they end. With
+ * `SWTUNNEL_LONG_TESTS=0` they do not run at all. Resolves with the exit code.
+ */
+async function browserTests(engines) {
+  const long = process.env.SWTUNNEL_LONG_TESTS !== "0";
+  step(`browser tests (playwright: ${engines.join(", ")}${long ? "; the @long tests in a second run alongside" : ""})`);
+  const exited = (child) => new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  const main = spawn("npx", ["playwright", "test", "--grep-invert", "@long"], { stdio: "inherit", cwd: root });
+  let longRun;
+  let longOutput = "";
+  if (long) {
+    // Its own output folder: each run empties its folder when it starts.
+    longRun = spawn("npx", ["playwright", "test", "--grep", "@long", "--output", "test-results-long"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: root,
+      env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? "1" : "0" },
+    });
+    longRun.stdout.on("data", (d) => (longOutput += d));
+    longRun.stderr.on("data", (d) => (longOutput += d));
+  }
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => [main, longRun].forEach((c) => c?.kill(signal)));
+  const [mainCode, longCode] = await Promise.all([exited(main), longRun ? exited(longRun) : 0]);
+  if (longRun) {
+    step("the @long browser tests (run alongside):");
+    process.stdout.write(longOutput);
+  }
+  if (mainCode !== 0 || longCode !== 0) {
+    console.error(`[swtunnel] playwright failed (exit ${mainCode || longCode}${longCode !== 0 ? ", the @long run" : ""}).`);
+    return mainCode || longCode;
+  }
+  return 0;
+}
+
 // 1. Node: swtunnel supports Node >= 22.12 (package.json engines). On an older Node, run
 //    the same task under Node 24 from the npm registry rather than fail.
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -104,8 +140,7 @@ if (stale) {
 if (task === "test") {
   step("unit and integration tests (vitest)");
   mustRun("npx", ["vitest", "run", ...args], "vitest");
-  step(`browser tests (playwright: ${engines.join(", ")})`);
-  mustRun("npx", ["playwright", "test"], "playwright");
+  process.exit(await browserTests(engines));
 } else {
   step(task);
   const entry = task === "soak" ? "dist/bench/soak.js" : `dist/${task}/run.js`; // soak: not in CI, see bench/soak.ts
