@@ -18,7 +18,9 @@ export function resolvePageGatewayUrl(gateway: string | undefined, pageUrl: stri
   try {
     u = new URL(given, pageUrl);
   } catch {
-    throw new TypeError(`swtunnel: gateway ${JSON.stringify(given)} is not a URL${pageUrl ? "" : " (relative URLs need a page to resolve against)"}`);
+    throw new TypeError(
+      `swtunnel: gateway ${JSON.stringify(given)} is not a URL${pageUrl ? "" : " (relative URLs need a page to resolve against)"}`,
+    );
   }
   if (u.protocol === "http:") u.protocol = "ws:";
   else if (u.protocol === "https:") u.protocol = "wss:";

@@ -52,9 +52,16 @@ describe("page SDK bundle", () => {
   });
 
   it("an app using createPageSocketTransport carries the tunnel client", async () => {
-    const { files } = await bundle(`import { createPageSocketTransport } from "./page-sdk/index.ts"; console.log(createPageSocketTransport);`);
+    const { files } = await bundle(
+      `import { createPageSocketTransport } from "./page-sdk/index.ts"; console.log(createPageSocketTransport);`,
+    );
     expect(files).toEqual(
-      expect.arrayContaining(["page-sdk/page-socket-transport.ts", "client/tunnel-client.ts", "client/session.ts", "client/connect-transport.ts"]),
+      expect.arrayContaining([
+        "page-sdk/page-socket-transport.ts",
+        "client/tunnel-client.ts",
+        "client/session.ts",
+        "client/connect-transport.ts",
+      ]),
     );
   });
 });
