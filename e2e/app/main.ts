@@ -6,28 +6,14 @@
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { ErrorDetailSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
-import {
-  createPageSocketTransport,
-  createTunnelTransport,
-  registerTunnel,
-  tunnelFetch,
-  type RegisterTunnelOptions,
-  type TunnelHandle,
-} from "../../page-sdk/index.js";
+import { createTunnelTransport, registerTunnel, tunnelFetch, type RegisterTunnelOptions, type TunnelHandle } from "../../page-sdk/index.js";
+import { createPageSocketTransport } from "../../page-sdk/index.js";
 
-/**
- * Transport kinds a test can pick ("connect-fetch": Connect binary with `fetch: tunnelFetch`;
- * "socket-*": createPageSocketTransport to the gateway given to `swt.usePageSocket`).
- */
-export type Kind =
-  | "connect-bin"
-  | "connect-json"
-  | "grpc-web"
-  | "tunnel"
-  | "connect-fetch"
-  | "socket-grpc"
-  | "socket-connect-json"
-  | "socket-grpc-web";
+/** Kinds over createPageSocketTransport, to the gateway given to `swt.usePageSocket`. */
+export type PageSocketKind = "socket-grpc" | "socket-connect-json" | "socket-grpc-web";
+
+/** Transport kinds a test can pick ("connect-fetch": Connect binary with `fetch: tunnelFetch`). */
+export type Kind = "connect-bin" | "connect-json" | "grpc-web" | "tunnel" | "connect-fetch" | PageSocketKind;
 
 /** Gateway of the "socket-*" kinds, and the statuses their sockets reported. */
 const pageSocket = { gateway: "", statuses: [] as string[] };
