@@ -53,7 +53,7 @@ export interface StreamHost {
   streamClosed(stream: ClientStream): void;
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 
 export class ClientStream {
   private state: StreamState = IDLE_STREAM;

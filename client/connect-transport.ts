@@ -7,6 +7,7 @@
  */
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import type { Compression } from "@connectrpc/connect/protocol";
+import type { BinaryReadOptions, BinaryWriteOptions, JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { createTransport as createConnectProtocolTransport } from "@connectrpc/connect/protocol-connect";
 import { createTransport as createGrpcProtocolTransport } from "@connectrpc/connect/protocol-grpc";
 import { createTransport as createGrpcWebProtocolTransport } from "@connectrpc/connect/protocol-grpc-web";
@@ -24,6 +25,8 @@ export interface TransportOverTunnelOptions {
   /** Path prefix of the service URLs; the origin is ignored (the gateway has one upstream). Default "/". */
   baseUrl?: string;
   interceptors?: Interceptor[];
+  jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>;
+  binaryOptions?: Partial<BinaryReadOptions & BinaryWriteOptions>;
   acceptCompression?: Compression[];
   sendCompression?: Compression | null;
   /** Default 1024. */
@@ -43,6 +46,8 @@ export function createTransportOverTunnel(options: TransportOverTunnelOptions): 
     baseUrl: base.href,
     useBinaryFormat: options.useBinaryFormat ?? true,
     interceptors: options.interceptors ?? [],
+    jsonOptions: options.jsonOptions,
+    binaryOptions: options.binaryOptions,
     acceptCompression: options.acceptCompression ?? [],
     sendCompression: options.sendCompression ?? null,
     compressMinBytes: options.compressMinBytes ?? 1024,

@@ -22,7 +22,8 @@ import { Code } from "./code.js";
 import { TunnelError } from "./errors.js";
 
 /** Bytes of an iterable request body kept after they were sent; beyond this a call cannot move once bytes left. */
-export const MAX_REPLAY_BYTES = 1 << 20;
+// A literal, not `1 << 20`: bundlers keep a shift in a page bundle that does not use it (see page-sdk/page-socket-transport.ts).
+export const MAX_REPLAY_BYTES = 1_048_576; // 1 MiB
 
 /** True when a GOAWAY naming `lastStreamId` says the gateway never processed stream `streamId`. */
 export function unprocessedBy(lastStreamId: number, streamId: number): boolean {

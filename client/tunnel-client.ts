@@ -24,8 +24,8 @@ import type {
 
 const DEFAULTS = {
   connectTimeoutMs: 10_000,
-  streamWindow: 1 << 20,
-  connectionWindow: 8 << 20,
+  streamWindow: 1_048_576, // 1 MiB (literals: see MAX_REPLAY_BYTES in replay.ts)
+  connectionWindow: 8_388_608, // 8 MiB
 };
 
 /** Creates a tunnel client. Nothing connects until the first request. */

@@ -19,6 +19,7 @@ export type { Engine, TestPage };
 
 type Swt = {
   register(o: RegisterTunnelOptions): Promise<{ controlled: boolean }>;
+  usePageSocket(gateway?: string): string[];
   stats(): Promise<{ status: string; counters: Record<string, number> } | undefined>;
   statuses: string[];
   unary(kind: Kind, baseUrl: string, req: object, o?: CallOptions): Promise<CallResult>;

@@ -7,9 +7,16 @@ import { Code, ConnectError, createClient, type Client, type Transport } from "@
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { ErrorDetailSchema, TestService } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createTunnelTransport, registerTunnel, tunnelFetch, type RegisterTunnelOptions, type TunnelHandle } from "../../page-sdk/index.js";
+import { createPageSocketTransport } from "../../page-sdk/index.js";
+
+/** Kinds over createPageSocketTransport, to the gateway given to `swt.usePageSocket`. */
+export type PageSocketKind = "socket-grpc" | "socket-connect-json" | "socket-grpc-web";
 
 /** Transport kinds a test can pick ("connect-fetch": Connect binary with `fetch: tunnelFetch`). */
-export type Kind = "connect-bin" | "connect-json" | "grpc-web" | "tunnel" | "connect-fetch";
+export type Kind = "connect-bin" | "connect-json" | "grpc-web" | "tunnel" | "connect-fetch" | PageSocketKind;
+
+/** Gateway of the "socket-*" kinds, and the statuses their sockets reported. */
+const pageSocket = { gateway: "", statuses: [] as string[] };
 
 /** The browser's fetch, before registerTunnel() may replace `globalThis.fetch`. */
 const originalFetch = globalThis.fetch;
@@ -65,6 +72,17 @@ function transport(kind: Kind, baseUrl: string): Transport {
       return createTunnelTransport({ baseUrl });
     case "connect-fetch":
       return createConnectTransport({ baseUrl, useBinaryFormat: true, fetch: tunnelFetch });
+    case "socket-grpc":
+    case "socket-connect-json":
+    case "socket-grpc-web":
+      return createPageSocketTransport({
+        baseUrl,
+        gateway: pageSocket.gateway,
+        protocol: kind === "socket-grpc" ? "grpc" : kind === "socket-grpc-web" ? "grpc-web" : "connect",
+        useBinaryFormat: kind !== "socket-connect-json",
+        reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+        onStatus: (s) => pageSocket.statuses.push(s),
+      });
   }
 }
 
@@ -132,6 +150,12 @@ const swt = {
   async register(options: RegisterTunnelOptions): Promise<{ controlled: boolean }> {
     swt.handle = await registerTunnel({ ...options, onStatus: (s) => swt.statuses.push(s.status) });
     return { controlled: navigator.serviceWorker.controller !== null };
+  },
+
+  /** Sets the gateway of the "socket-*" kinds (before their first call); returns their statuses so far. */
+  usePageSocket(gateway?: string): string[] {
+    if (gateway !== undefined) pageSocket.gateway = gateway;
+    return pageSocket.statuses;
   },
 
   async stats() {
