@@ -18,7 +18,7 @@ import type { BackoffOptions } from "../client/backoff.js";
 import { createTransportOverTunnel } from "../client/connect-transport.js";
 import { createTunnelClient } from "../client/tunnel-client.js";
 import type { TunnelClient, TunnelStatus, WebSocketConstructorLike } from "../client/types.js";
-import { resolvePageGatewayUrl } from "./page-gateway-url.js";
+import { resolveGatewayUrl } from "../client/gateway-url.js";
 
 /** Options of {@link createPageSocketTransport}. */
 export interface PageSocketTransportOptions {
@@ -83,7 +83,7 @@ export interface PageSocketTransport extends Transport {
  */
 export function createPageSocketTransport(options: PageSocketTransportOptions): PageSocketTransport {
   const tunnel = createTunnelClient({
-    url: resolvePageGatewayUrl(options.gateway, (globalThis as { document?: { baseURI: string } }).document?.baseURI),
+    url: resolveGatewayUrl(options.gateway, (globalThis as { document?: { baseURI: string } }).document?.baseURI),
     WebSocket: options.WebSocket,
     connectTimeoutMs: options.connectTimeoutMs,
     reconnect: options.reconnect,

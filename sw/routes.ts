@@ -2,6 +2,7 @@
  * Route matching for the worker: which fetches go through the tunnel, and to which
  * gateway. Pure; no worker globals.
  */
+import { resolveGatewayUrl } from "../client/gateway-url.js";
 
 /** Decides whether a request is carried by a route. */
 export type RouteMatcher = string | RegExp | ((url: URL, request: Request) => boolean);
@@ -30,26 +31,11 @@ export interface ResolvedRoute {
   gateway: string;
 }
 
-/** Path a gateway serves the tunnel on, unless configured otherwise. */
-export const DEFAULT_TUNNEL_PATH = "/tunnel";
+export { DEFAULT_TUNNEL_PATH, resolveGatewayUrl } from "../client/gateway-url.js";
 
 /** The default gateway for a worker at `workerUrl`: same origin, `/tunnel`, ws or wss. */
 export function defaultGatewayUrl(workerUrl: string): string {
-  const u = new URL(DEFAULT_TUNNEL_PATH, workerUrl);
-  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
-  return u.href;
-}
-
-/** Resolves a gateway URL given relative to the worker (http(s) becomes ws(s)). */
-export function resolveGatewayUrl(gateway: string | undefined, workerUrl: string): string {
-  if (gateway === undefined || gateway === "") return defaultGatewayUrl(workerUrl);
-  const u = new URL(gateway, workerUrl);
-  if (u.protocol === "http:") u.protocol = "ws:";
-  else if (u.protocol === "https:") u.protocol = "wss:";
-  if (u.protocol !== "ws:" && u.protocol !== "wss:") {
-    throw new TypeError(`swtunnel: gateway ${JSON.stringify(gateway)} is not a ws:, wss:, http: or https: URL`);
-  }
-  return u.href;
+  return resolveGatewayUrl(undefined, workerUrl);
 }
 
 /** Compiles routes once, at install time. Throws a TypeError on a malformed route. */
