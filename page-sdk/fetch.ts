@@ -67,14 +67,18 @@ export const tunnelFetch: typeof fetch = async (input, init) => {
     throw new TypeError(`swtunnel: the worker failed the request: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const ended = () => request.signal.removeEventListener("abort", onAbort);
+  // An answer complete in its head message (a Connect unary) is a bytes Response, which
+  // the page's client reads at once; otherwise a stream the worker keeps feeding.
   const body =
     NULL_BODY_STATUS.has(res.status) || request.method === "HEAD"
       ? null
-      : iterableToStream(res.body, {
-          onCancel: () => abort.abort(new DOMException("the response body was cancelled", "AbortError")),
-          onEnd: ended,
-        });
-  if (!body) ended();
+      : res.complete
+        ? (res.complete as Uint8Array<ArrayBuffer>)
+        : iterableToStream(res.body, {
+            onCancel: () => abort.abort(new DOMException("the response body was cancelled", "AbortError")),
+            onEnd: ended,
+          });
+  if (!body || res.complete) ended();
   return new Response(body, { status: res.status, headers: res.header });
 };
 

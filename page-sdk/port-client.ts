@@ -53,17 +53,23 @@ export class PassToNetwork extends Error {
 }
 
 /** One call on the mux's current port. */
-export async function portCall(mux: PortMux, req: UniversalClientRequest, extra: StartExtra): Promise<UniversalClientResponse> {
+/** A port call's answer; `complete` when the worker's first message carried all of it. */
+export interface PortCallResponse extends UniversalClientResponse {
+  /** The whole body, when the call had ended by its head message (a Connect unary answer). */
+  complete?: Uint8Array;
+}
+
+export async function portCall(mux: PortMux, req: UniversalClientRequest, extra: StartExtra): Promise<PortCallResponse> {
   if (req.signal?.aborted) throw abortError(req.signal);
   let link = await mux.link();
   let resends = 0;
   const gate = new CreditGate();
   const trailer = new Headers();
   let done = false;
-  let headResolve!: (r: UniversalClientResponse) => void;
+  let headResolve!: (r: PortCallResponse) => void;
   let headReject!: (e: unknown) => void;
   let headSettled = false;
-  const head = new Promise<UniversalClientResponse>((res, rej) => {
+  const head = new Promise<PortCallResponse>((res, rej) => {
     headResolve = res;
     headReject = rej;
   });
@@ -117,9 +123,15 @@ export async function portCall(mux: PortMux, req: UniversalClientRequest, extra:
           if (headSettled) return;
           traceHook?.("p.head");
           headSettled = true;
-          headResolve({ status: msg.status, header: toHeaders(msg.headers), body, trailer });
           for (const bytes of msg.body ?? []) body.push(new Uint8Array(bytes));
           if (msg.trailers) end(msg.trailers);
+          headResolve({
+            status: msg.status,
+            header: toHeaders(msg.headers),
+            body,
+            trailer,
+            complete: msg.trailers ? concat(msg.body ?? []) : undefined,
+          });
           break;
         case "data":
           body.push(new Uint8Array(msg.bytes));
@@ -262,4 +274,16 @@ function toHeaderList(headers: Headers): HeaderList {
   const list: HeaderList = [];
   headers.forEach((value, name) => list.push([name, value]));
   return list;
+}
+
+/** Chunks of a head message as one byte array (the one chunk itself when there is one). */
+function concat(chunks: ArrayBuffer[]): Uint8Array {
+  if (chunks.length === 1) return new Uint8Array(chunks[0]!);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(new Uint8Array(c), at);
+    at += c.byteLength;
+  }
+  return out;
 }

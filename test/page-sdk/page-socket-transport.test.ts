@@ -65,7 +65,7 @@ describe("createPageSocketTransport", () => {
       'swtunnel: gateway "ftp://gw.example/tunnel" is not a ws:, wss:, http: or https: URL',
     );
     expect(() => createPageSocketTransport({ baseUrl: "/", WebSocket })).toThrow(
-      'swtunnel: gateway "/tunnel" is not a URL (relative URLs need a page to resolve against)',
+      'swtunnel: gateway "/tunnel" is not a URL (relative URLs need a base to resolve against)',
     );
   });
 });

@@ -190,3 +190,35 @@ describe("ack / accepted validation", () => {
     expect(parseWorkerMessage({ type: "accepted", id: -1 })).toBeUndefined();
   });
 });
+
+describe("a port call's answer", () => {
+  const started = async (ports: ReturnType<typeof fakePort>[]) => {
+    await vi.waitFor(() => expect(ports[0]?.state.posted.some((m) => m.type === "start")).toBe(true));
+    return ports[0]!.state.posted.find((m) => m.type === "start")!.id!;
+  };
+
+  it("is `complete` with the whole body when the head message ended the call", async () => {
+    const { mux, ports } = muxWithPorts();
+    const res = portCall(mux, request(), {});
+    const id = await started(ports);
+    const body = [new Uint8Array([1, 2]).buffer, new Uint8Array([3]).buffer];
+    ports[0]!.fromWorker({ type: "head", id, status: 200, headers: [], body, trailers: [["x-t", "1"]] });
+    const answer = await res;
+    expect(answer.complete).toEqual(new Uint8Array([1, 2, 3]));
+    expect(answer.trailer.get("x-t")).toBe("1");
+  });
+
+  it("has no `complete` when more is to come after the head", async () => {
+    const { mux, ports } = muxWithPorts();
+    const res = portCall(mux, request(), {});
+    const id = await started(ports);
+    ports[0]!.fromWorker({ type: "head", id, status: 200, headers: [], body: [new Uint8Array([1]).buffer] });
+    const answer = await res;
+    expect(answer.complete).toBeUndefined();
+    ports[0]!.fromWorker({ type: "data", id, bytes: new Uint8Array([2]).buffer });
+    ports[0]!.fromWorker({ type: "trailers", id, trailers: [] });
+    const chunks: number[] = [];
+    for await (const c of answer.body) chunks.push(...c);
+    expect(chunks).toEqual([1, 2]);
+  });
+});
