@@ -6,6 +6,7 @@
  * script.evaluate.
  */
 import { WebSocket } from "ws";
+import { RpcSocket, type RpcSocketLike } from "./rpc-socket.js";
 
 /** A BiDi error answered to a command. */
 export class BidiError extends Error {
@@ -16,34 +17,15 @@ export class BidiError extends Error {
 }
 
 /** What the connection needs of a socket (a `ws` WebSocket; a fake one in unit tests). */
-export interface BidiSocket {
-  send(data: string): void;
-  close(): void;
-  on(event: "message", listener: (data: unknown) => void): unknown;
-  on(event: "close", listener: () => void): unknown;
-  on(event: "error", listener: (error: Error) => void): unknown;
-}
-
-interface Pending {
-  method: string;
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-}
+export type BidiSocket = RpcSocketLike;
 
 type Listener = (params: Record<string, unknown>) => void;
 
 /** One BiDi WebSocket connection (`ws://host:port/session`). */
-export class BidiConnection {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private closedError: Error | undefined;
-
+export class BidiConnection extends RpcSocket<Listener> {
   /** Wraps an open socket; {@link BidiConnection.connect} opens one. */
-  constructor(private readonly socket: BidiSocket) {
-    socket.on("message", (data) => this.onMessage(String(data)));
-    socket.on("close", () => this.failAll(new Error("the WebDriver BiDi connection closed")));
-    socket.on("error", (error) => this.failAll(error));
+  constructor(socket: BidiSocket) {
+    super(socket, "the WebDriver BiDi connection closed");
   }
 
   /** Opens the BiDi WebSocket at `url` (the endpoint Firefox printed, plus `/session`). */
@@ -57,31 +39,10 @@ export class BidiConnection {
 
   /** Sends a command; resolves with its `result`, rejects with a {@link BidiError}. */
   send<T = Record<string, unknown>>(method: string, params: object = {}): Promise<T> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject });
-      this.socket.send(JSON.stringify({ id, method, params }));
-    });
+    return this.command<T>(method, (id) => ({ id, method, params }));
   }
 
-  /** Subscribes to an event (after `session.subscribe`); returns a function that unsubscribes. */
-  on(method: string, listener: Listener): () => void {
-    let set = this.listeners.get(method);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(method, set);
-    }
-    set.add(listener);
-    return () => set.delete(listener);
-  }
-
-  /** Closes the socket; pending commands fail. */
-  close(): void {
-    this.socket.close();
-  }
-
-  private onMessage(text: string): void {
+  protected onMessage(text: string): void {
     let message: {
       type?: string;
       id?: number | null;
@@ -98,22 +59,16 @@ export class BidiConnection {
       return;
     }
     if (message.type === "event" && message.method) {
-      const set = this.listeners.get(message.method);
-      if (set) for (const listener of [...set]) listener(message.params ?? {});
+      this.emit(message.method, message.params ?? {});
       return;
     }
     if (typeof message.id !== "number") return; // an error about an unparsable command: no caller to tell
-    const pending = this.pending.get(message.id);
-    if (!pending) return;
-    this.pending.delete(message.id);
-    if (message.type === "error") pending.reject(new BidiError(pending.method, message.error ?? "error", message.message ?? ""));
-    else pending.resolve(message.result ?? {});
-  }
-
-  private failAll(error: Error): void {
-    this.closedError ??= error;
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
+    const failed = message.type === "error";
+    this.reply(
+      message.id,
+      message.result ?? {},
+      failed ? (method) => new BidiError(method, message.error ?? "error", message.message ?? "") : undefined,
+    );
   }
 }
 

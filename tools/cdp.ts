@@ -6,6 +6,7 @@
  * sessions (Target.attachToTarget with flatten) and Runtime.evaluate.
  */
 import { WebSocket } from "ws";
+import { RpcSocket } from "./rpc-socket.js";
 
 /** A CDP protocol error answered to a command. */
 export class CdpError extends Error {
@@ -15,25 +16,12 @@ export class CdpError extends Error {
   }
 }
 
-interface Pending {
-  method: string;
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-}
-
 type Listener = (params: Record<string, unknown>, sessionId: string | undefined) => void;
 
 /** One DevTools WebSocket connection (browser endpoint), multiplexing flat sessions. */
-export class CdpConnection {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private closedError: Error | undefined;
-
-  private constructor(private readonly socket: WebSocket) {
-    socket.on("message", (data) => this.onMessage(String(data)));
-    socket.on("close", () => this.failAll(new Error("the DevTools connection closed")));
-    socket.on("error", (error) => this.failAll(error));
+export class CdpConnection extends RpcSocket<Listener> {
+  private constructor(socket: WebSocket) {
+    super(socket, "the DevTools connection closed");
   }
 
   /** Opens the browser-level DevTools WebSocket (`ws://127.0.0.1:port/devtools/browser/...`). */
@@ -48,25 +36,7 @@ export class CdpConnection {
 
   /** Sends a command (to the browser, or to a flat session if `sessionId` is given). */
   send<T = Record<string, unknown>>(method: string, params: object = {}, sessionId?: string): Promise<T> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
-    const message: Record<string, unknown> = { id, method, params };
-    if (sessionId !== undefined) message.sessionId = sessionId;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject });
-      this.socket.send(JSON.stringify(message));
-    });
-  }
-
-  /** Subscribes to an event; returns a function that unsubscribes. */
-  on(method: string, listener: Listener): () => void {
-    let set = this.listeners.get(method);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(method, set);
-    }
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.command<T>(method, (id) => (sessionId === undefined ? { id, method, params } : { id, method, params, sessionId }));
   }
 
   /** Resolves with the params of the next `method` event accepted by `filter`. */
@@ -89,12 +59,7 @@ export class CdpConnection {
     });
   }
 
-  /** Closes the socket; pending commands fail. */
-  close(): void {
-    this.socket.close();
-  }
-
-  private onMessage(text: string): void {
+  protected onMessage(text: string): void {
     const message = JSON.parse(text) as {
       id?: number;
       method?: string;
@@ -104,27 +69,12 @@ export class CdpConnection {
       sessionId?: string;
     };
     if (message.id !== undefined) {
-      const pending = this.pending.get(message.id);
-      if (!pending) return;
-      this.pending.delete(message.id);
-      if (message.error) {
-        const detail = message.error.data ? `${message.error.message} (${message.error.data})` : message.error.message;
-        pending.reject(new CdpError(pending.method, detail));
-      } else {
-        pending.resolve(message.result ?? {});
-      }
+      const error = message.error;
+      const detail = error && (error.data ? `${error.message} (${error.data})` : error.message);
+      this.reply(message.id, message.result ?? {}, error ? (method) => new CdpError(method, detail!) : undefined);
       return;
     }
-    if (message.method) {
-      const set = this.listeners.get(message.method);
-      if (set) for (const listener of [...set]) listener(message.params ?? {}, message.sessionId);
-    }
-  }
-
-  private failAll(error: Error): void {
-    this.closedError ??= error;
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
+    if (message.method) this.emit(message.method, message.params ?? {}, message.sessionId);
   }
 }
 
