@@ -11,17 +11,20 @@
  * Importing it is what pulls the tunnel client into a page bundle; apps that do not use
  * it do not carry it (esbuild and other ESM bundlers drop it; test/page-sdk checks).
  */
-import type { Interceptor, Transport } from "@connectrpc/connect";
-import type { Compression } from "@connectrpc/connect/protocol";
-import type { BinaryReadOptions, BinaryWriteOptions, JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import type { BackoffOptions } from "../client/backoff.js";
-import { createTransportOverTunnel } from "../client/connect-transport.js";
-import { createTunnelClient } from "../client/tunnel-client.js";
-import type { TunnelClient, TunnelStatus, WebSocketConstructorLike } from "../client/types.js";
+import type { Transport } from "@connectrpc/connect";
+import { createTransportOverTunnel, type TransportOverTunnelOptions } from "../client/connect-transport.js";
 import { resolveGatewayUrl } from "../client/gateway-url.js";
+import { createTunnelClient } from "../client/tunnel-client.js";
+import type { TunnelClient, TunnelClientOptions } from "../client/types.js";
 
-/** Options of {@link createPageSocketTransport}. */
-export interface PageSocketTransportOptions {
+/**
+ * Options of {@link createPageSocketTransport}: the Connect transport's (protocol, codec,
+ * interceptors, limits; see `createTransportOverTunnel`) and the tunnel client's (connect
+ * timeout, reconnect backoff, windows, `onStatus`, `WebSocket`; see `createTunnelClient`).
+ * The protocol defaults to "grpc", what `createTunnelTransport` speaks (a gRPC upstream
+ * then needs no adapter).
+ */
+export interface PageSocketTransportOptions extends Omit<TransportOverTunnelOptions, "client">, Omit<TunnelClientOptions, "url"> {
   /** Base URL of the service; only its path prefix travels (e.g. "https://api.example/" or "/"). */
   baseUrl: string;
   /**
@@ -29,37 +32,6 @@ export interface PageSocketTransportOptions {
    * page (`document.baseURI`). Default: the page's origin + `/tunnel`, as the worker's.
    */
   gateway?: string;
-  /**
-   * RPC protocol spoken through the tunnel; the gateway adapts it to its upstream. Default
-   * "grpc", what `createTunnelTransport` speaks (a gRPC upstream then needs no adapter).
-   */
-  protocol?: "grpc" | "grpc-web" | "connect";
-  /** Binary (protobuf) messages rather than JSON; default true. */
-  useBinaryFormat?: boolean;
-  interceptors?: Interceptor[];
-  jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>;
-  binaryOptions?: Partial<BinaryReadOptions & BinaryWriteOptions>;
-  acceptCompression?: Compression[];
-  sendCompression?: Compression | null;
-  /** Default 1024. */
-  compressMinBytes?: number;
-  /** Largest message read; default 4 GiB - 1 (the gateway enforces its own limit). */
-  readMaxBytes?: number;
-  /** Largest message written; default 4 GiB - 1. */
-  writeMaxBytes?: number;
-  defaultTimeoutMs?: number;
-  /** Longest wait for the socket to open (and for a call to get one); default 10 000 ms. */
-  connectTimeoutMs?: number;
-  /** Jittered exponential backoff between failed connect attempts (defaults 100 ms doubling to 5 s). */
-  reconnect?: BackoffOptions;
-  /** Receive window per stream announced to the gateway; default 1 MiB. */
-  streamWindow?: number;
-  /** Receive window of the socket announced to the gateway; default 8 MiB. */
-  connectionWindow?: number;
-  /** Called on every status change of the socket (connecting, connected, reconnecting, closed). */
-  onStatus?: (status: TunnelStatus) => void;
-  /** WebSocket constructor; default `globalThis.WebSocket`. */
-  WebSocket?: WebSocketConstructorLike;
 }
 
 /** A Connect `Transport` over the page's own socket, with that socket's tunnel client. */
@@ -82,29 +54,16 @@ export interface PageSocketTransport extends Transport {
  * http(s), or when there is no WebSocket.
  */
 export function createPageSocketTransport(options: PageSocketTransportOptions): PageSocketTransport {
+  const { gateway, WebSocket, connectTimeoutMs, reconnect, streamWindow, connectionWindow, onStatus, ...connect } = options;
   const tunnel = createTunnelClient({
-    url: resolveGatewayUrl(options.gateway, (globalThis as { document?: { baseURI: string } }).document?.baseURI),
-    WebSocket: options.WebSocket,
-    connectTimeoutMs: options.connectTimeoutMs,
-    reconnect: options.reconnect,
-    streamWindow: options.streamWindow,
-    connectionWindow: options.connectionWindow,
-    onStatus: options.onStatus,
+    url: resolveGatewayUrl(gateway, (globalThis as { document?: { baseURI: string } }).document?.baseURI),
+    WebSocket,
+    connectTimeoutMs,
+    reconnect,
+    streamWindow,
+    connectionWindow,
+    onStatus,
   });
-  const transport = createTransportOverTunnel({
-    client: tunnel,
-    protocol: options.protocol,
-    baseUrl: options.baseUrl,
-    useBinaryFormat: options.useBinaryFormat,
-    interceptors: options.interceptors,
-    jsonOptions: options.jsonOptions,
-    binaryOptions: options.binaryOptions,
-    acceptCompression: options.acceptCompression,
-    sendCompression: options.sendCompression,
-    compressMinBytes: options.compressMinBytes,
-    readMaxBytes: options.readMaxBytes,
-    writeMaxBytes: options.writeMaxBytes,
-    defaultTimeoutMs: options.defaultTimeoutMs,
-  });
+  const transport = createTransportOverTunnel({ ...connect, client: tunnel });
   return { unary: transport.unary.bind(transport), stream: transport.stream.bind(transport), tunnel };
 }

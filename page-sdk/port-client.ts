@@ -10,7 +10,7 @@ import type { UniversalClientFn, UniversalClientRequest, UniversalClientResponse
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import type { HeaderList } from "../protocol/index.js";
 import { ChunkQueue } from "../port/chunk-queue.js";
-import { CreditBatcher, CreditGate, PORT_WINDOW, splitChunk, toTransferable, type StartMessage } from "../port/messages.js";
+import { CreditBatcher, CreditGate, joinChunks, PORT_WINDOW, splitChunk, toTransferable, type StartMessage } from "../port/messages.js";
 import type { PortLike } from "../port/port-like.js";
 import { PortMux, type CallHandler, type PortLink } from "./port-mux.js";
 import { traceHook } from "../protocol/trace.js";
@@ -130,7 +130,7 @@ export async function portCall(mux: PortMux, req: UniversalClientRequest, extra:
             header: toHeaders(msg.headers),
             body,
             trailer,
-            complete: msg.trailers ? concat(msg.body ?? []) : undefined,
+            complete: msg.trailers ? joinChunks(msg.body ?? []) : undefined,
           });
           break;
         case "data":
@@ -274,16 +274,4 @@ function toHeaderList(headers: Headers): HeaderList {
   const list: HeaderList = [];
   headers.forEach((value, name) => list.push([name, value]));
   return list;
-}
-
-/** Chunks of a head message as one byte array (the one chunk itself when there is one). */
-function concat(chunks: ArrayBuffer[]): Uint8Array {
-  if (chunks.length === 1) return new Uint8Array(chunks[0]!);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(new Uint8Array(c), at);
-    at += c.byteLength;
-  }
-  return out;
 }

@@ -208,6 +208,18 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
   }
 }
 
+/** The chunks of a message (a `start`'s or a `head`'s body) as one byte array (the one chunk itself when there is one). */
+export function joinChunks(chunks: ArrayBuffer[]): Uint8Array {
+  if (chunks.length === 1) return new Uint8Array(chunks[0]!);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(new Uint8Array(c), at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /** Copies a chunk into its own ArrayBuffer so it can be transferred without detaching a shared buffer. */
 export function toTransferable(chunk: Uint8Array): ArrayBuffer {
   if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer) {

@@ -14,6 +14,7 @@ import {
   CreditBatcher,
   CreditGate,
   NEXT_TASK,
+  joinChunks,
   PORT_HEARTBEAT_MS,
   PORT_LINGER_MS,
   PORT_WINDOW,
@@ -125,7 +126,7 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
     // A body complete in `start` (every unary and server-streaming call) goes to the tunnel
     // client as bytes: it sends HEADERS and one DATA with END_STREAM at once, where an
     // iterable body costs a pull per chunk and a separate empty DATA frame for the end.
-    const complete = msg.hasBody && msg.end ? concat(msg.body ?? []) : undefined;
+    const complete = msg.hasBody && msg.end ? joinChunks(msg.body ?? []) : undefined;
     const call: Call = {
       abort,
       gate: new CreditGate(),
@@ -255,18 +256,6 @@ export function servePort(port: PortLike, options: PortServerOptions): Promise<v
 function answeredWhole(msg: StartMessage): boolean {
   const contentType = msg.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? null;
   return rpcFlavor(contentType) === "connect-unary";
-}
-
-/** The chunks of a `start` message's body as one byte array (the one chunk itself when there is one). */
-function concat(chunks: ArrayBuffer[]): Uint8Array {
-  if (chunks.length === 1) return new Uint8Array(chunks[0]!);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(new Uint8Array(c), at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /** A complete body as the one-chunk iterable the fetch path reads. */
