@@ -8,31 +8,17 @@ import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  createClient,
-  createConnectRouter,
-  createContextKey,
-  createContextValues,
-  type Client,
-  type Transport,
-} from "@connectrpc/connect";
+import { Code, createClient, createConnectRouter, createContextKey, createContextValues, type Client } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { connectRoutes, Recorder } from "../../demo/backend/index.js";
-import {
-  BidiRequestSchema,
-  ClientStreamRequestSchema,
-  ErrorDetailSchema,
-  TestService,
-  UnaryRequestSchema,
-} from "../../demo/gen/swtunnel/test/v1/test_pb.js";
+import { TestService, UnaryRequestSchema } from "../../demo/gen/swtunnel/test/v1/test_pb.js";
 import { createTransportOverTunnel, createTunnelClient, type TunnelClient } from "../../client/index.js";
 import { ErrorCode, SUBPROTOCOL } from "../../protocol/index.js";
 import { createGateway, createTunnelEndpoint, type TunnelEndpoint, type TunnelEndpointOptions } from "../../server/index.js";
 import { makeSelfSignedCert } from "../../tools/tls.js";
+import { describeCallKinds, failure } from "../tunnel/call-kinds.js";
 import { RawClient, envelope, grpcHeaders, header } from "./helpers.js";
 
 const SERVICE = "swtunnel.test.v1.TestService";
@@ -100,13 +86,6 @@ async function metric(endpoint: TunnelEndpoint, sample: string): Promise<number>
   return line ? Number(line.slice(sample.length + 1)) : 0;
 }
 
-function failure(p: Promise<unknown>): Promise<ConnectError | undefined> {
-  return p.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-}
-
 const recorder = new Recorder();
 let app: App;
 let tunnel: TunnelClient;
@@ -121,93 +100,12 @@ afterAll(async () => {
   await app?.close();
 });
 
-const transports: Array<[string, () => Transport]> = [
-  ["grpc", () => createTransportOverTunnel({ client: tunnel, protocol: "grpc" })],
-  ["connect", () => createTransportOverTunnel({ client: tunnel, protocol: "connect" })],
-  ["grpc-web", () => createTransportOverTunnel({ client: tunnel, protocol: "grpc-web" })],
-];
+describeCallKinds({ name: "the in-process handlers", tunnel: () => tunnel, unaryBytes: { request: 30_000, response: 40_000 } });
 
-describe.each(transports)("Connect-ES %s transport to the in-process handlers", (name, make) => {
-  let client: Client<typeof TestService>;
-  beforeAll(() => {
-    client = createClient(TestService, make());
-  });
-
-  it("unary with metadata echoed in headers and trailers", async () => {
-    let headers: Headers | undefined;
-    let trailers: Headers | undefined;
-    const res = await client.unary(
-      { text: `hello ${name}`, responseSize: 40_000, payload: new Uint8Array(30_000).fill(7) },
-      { headers: { "x-echo-a": "1" }, onHeader: (h) => (headers = h), onTrailer: (t) => (trailers = t) },
-    );
-    expect(res.text).toBe(`hello ${name}`);
-    expect(res.payload.length).toBe(40_000);
-    expect(res.payload[257]).toBe(257 & 0xff);
-    expect(res.requestBytes).toBe(30_000);
-    expect(headers?.get("x-echo-a")).toBe("1");
-    expect(trailers?.get("x-echo-a-t")).toBe("1");
-  });
-
-  it("server streaming", async () => {
-    const indexes: number[] = [];
-    for await (const m of client.serverStream({ count: 5, size: 10 })) indexes.push(m.index);
-    expect(indexes).toEqual([0, 1, 2, 3, 4]);
-  });
-
-  it("an error keeps its code, message and details", async () => {
-    const err = await failure(client.fail({ code: Code.NotFound, message: "nothing here", detail: `d-${name}` }));
-    expect(err?.code).toBe(Code.NotFound);
-    expect(err?.rawMessage).toBe("nothing here");
-    expect(err?.findDetails(ErrorDetailSchema).map((d) => d.reason)).toEqual([`d-${name}`]);
-  });
-
-  it("the deadline reaches the handler", async () => {
-    const res = await client.unary({ text: "t" }, { timeoutMs: 5_000 });
-    expect(Number(res.timeoutMs)).toBeGreaterThan(0);
-    expect(Number(res.timeoutMs)).toBeLessThanOrEqual(5_000);
-  });
-});
-
-describe("streams", () => {
+describe("limits", () => {
   let client: Client<typeof TestService>;
   beforeAll(() => {
     client = createClient(TestService, createTransportOverTunnel({ client: tunnel }));
-  });
-
-  it("client streaming", async () => {
-    async function* input() {
-      for (let i = 0; i < 4; i++) yield create(ClientStreamRequestSchema, { text: `m${i}`, payload: new Uint8Array(1000) });
-    }
-    const res = await client.clientStream(input());
-    expect(res.count).toBe(4);
-    expect(res.joined).toBe("m0,m1,m2,m3");
-    expect(Number(res.totalBytes)).toBeGreaterThanOrEqual(4000);
-  });
-
-  it("bidi: each answer arrives before the next message is sent", async () => {
-    const answered: Array<() => void> = [];
-    async function* input() {
-      for (let i = 0; i < 5; i++) {
-        yield create(BidiRequestSchema, { text: `b${i}` });
-        await new Promise<void>((resolve) => answered.push(resolve));
-      }
-    }
-    const texts: string[] = [];
-    for await (const m of client.bidi(input())) {
-      texts.push(m.text);
-      answered.shift()?.();
-    }
-    expect(texts).toEqual(["b0", "b1", "b2", "b3", "b4"]);
-  });
-
-  it("aborting a call aborts the handler's signal", async () => {
-    const id = `abort-${Date.now()}`;
-    const ac = new AbortController();
-    const p = failure(client.unary({ id, text: "x", delayMs: 10_000 }, { signal: ac.signal }));
-    await expect.poll(() => recorder.get(id).seen, { timeout: 10_000, interval: 5 }).toBe(true);
-    ac.abort();
-    expect((await p)?.code).toBe(Code.Canceled);
-    await expect.poll(() => recorder.get(id).cancelled, { timeout: 10_000, interval: 5 }).toBe(true);
   });
 
   it("a deadline that passes ends the call with deadline_exceeded and aborts the handler", async () => {
