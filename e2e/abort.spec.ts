@@ -1,8 +1,7 @@
 // A page's abort of any call reaches the backend as a cancel, on the fetch path
 // (unmodified connect-web) and on the page-SDK path (MessagePort), and the next call works.
 import type { CallResult, Kind } from "./app/main.js";
-import { expect, openApp, swt, test, type TestPage } from "./fixtures.js";
-import { SERVICE_PATH } from "./support/env.js";
+import { expect, swt, test, type TestPage, openTunnelApp } from "./fixtures.js";
 
 type Method = "unary" | "serverStream" | "clientStream" | "bidi";
 
@@ -39,13 +38,7 @@ const fetchEventCases = cases.filter(([kind, method]) => kind !== "tunnel" && !(
 for (const interceptFetch of [true, false]) {
   test.describe(interceptFetch ? "fetch fast path" : "worker fetch event", () => {
     test.beforeEach(async ({ page, env }) => {
-      await openApp(page, env.site.url, {
-        scriptUrl: "/sw.js",
-        gateway: env.gateway.tunnelUrl,
-        match: [env.site.url + SERVICE_PATH],
-        fallback: "error",
-        interceptFetch,
-      });
+      await openTunnelApp(page, env, { interceptFetch });
     });
 
     for (const [kind, method] of interceptFetch ? cases : fetchEventCases) {

@@ -1,7 +1,7 @@
 // Unmodified @connectrpc/connect-web clients (Connect binary, Connect JSON, gRPC-Web)
 // calling through the worker, the tunnel and the gateway to a grpc-js backend.
-import { expect, openApp, swt, test } from "./fixtures.js";
-import { metric, SERVICE_PATH } from "./support/env.js";
+import { expect, swt, test, openTunnelApp } from "./fixtures.js";
+import { metric } from "./support/env.js";
 
 const kinds = ["connect-bin", "connect-json", "grpc-web"] as const;
 // gRPC codes 1..16 and the names Connect-ES gives them.
@@ -29,13 +29,7 @@ for (const interceptFetch of [true, false]) {
   for (const kind of kinds) {
     test.describe(`${kind}, ${interceptFetch ? "fetch fast path" : "worker fetch event"}`, () => {
       test.beforeEach(async ({ page, env }) => {
-        await openApp(page, env.site.url, {
-          scriptUrl: "/sw.js",
-          gateway: env.gateway.tunnelUrl,
-          match: [env.site.url + SERVICE_PATH],
-          fallback: "error",
-          interceptFetch,
-        });
+        await openTunnelApp(page, env, { interceptFetch });
       });
 
       test("unary goes through the tunnel", async ({ page, env }) => {

@@ -1,6 +1,6 @@
 // The gateway down (fallback "network" and "error"), a cross-origin base URL, and the
 // page SDK's MessagePort transport.
-import { expect, openApp, swt, test } from "./fixtures.js";
+import { expect, openApp, swt, test, openTunnelApp } from "./fixtures.js";
 import { metric, SERVICE_PATH } from "./support/env.js";
 import { closedPort } from "./support/tcp-proxy.js";
 
@@ -54,7 +54,7 @@ test("a cross-origin base URL works through the worker and no OPTIONS request re
 
 test.describe("page SDK transport (gRPC over a MessagePort, no fetch)", () => {
   test.beforeEach(async ({ page, env }) => {
-    await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
+    await openTunnelApp(page, env);
   });
 
   test("unary and server streaming", async ({ page, env }) => {

@@ -5,7 +5,7 @@
 // stopped worker and the gateway drain in lifecycle.spec.ts, the gateway down in
 // fallback.spec.ts (fallback "network" and "error").
 import type { RawFetch, RawResult } from "./app/main.js";
-import { expect, openApp, swt, test } from "./fixtures.js";
+import { expect, openApp, swt, test, openTunnelApp, tunnelOptions } from "./fixtures.js";
 import { SERVICE_PATH } from "./support/env.js";
 import { closedPort } from "./support/tcp-proxy.js";
 
@@ -46,7 +46,7 @@ const calls: Array<[string, string, RawFetch]> = [
 ];
 
 test("the fast path answers with the Response of the worker's fetch event", async ({ page, env }) => {
-  await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
+  await openTunnelApp(page, env);
   expect(await swt(page, "fetchPatched")).toBe(true);
   for (const [what, method, init] of calls) {
     const url = env.site.url + SERVICE_PATH + method;
@@ -64,7 +64,7 @@ test("the fast path answers with the Response of the worker's fetch event", asyn
 
 test("gateway down + fallback 'error': the same unavailable Response on both paths", async ({ page, env }) => {
   const gateway = `ws://127.0.0.1:${await closedPort()}/tunnel`;
-  await openApp(page, env.site.url, { gateway, match: [env.site.url + SERVICE_PATH], fallback: "error" });
+  await openTunnelApp(page, env, { gateway });
   for (const [what, method, init] of calls.slice(0, 3)) {
     const url = env.site.url + SERVICE_PATH + method;
     const fast = await swt(page, "rawFetch", url, init, "page");
@@ -74,7 +74,7 @@ test("gateway down + fallback 'error': the same unavailable Response on both pat
 });
 
 test("a fetch the worker does not carry reaches the network untouched", async ({ page, env }) => {
-  await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
+  await openTunnelApp(page, env);
   const seen = env.site.requests.length;
   const page1 = await swt(page, "rawFetch", `${env.site.url}/index.html`, {}, "page");
   expect(page1.status).toBe(200);
@@ -93,7 +93,7 @@ test("a fetch the worker does not carry reaches the network untouched", async ({
 });
 
 test("a Request as fetch's only argument: carried the same, and sent on with its body when not carried", async ({ page, env }) => {
-  await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
+  await openTunnelApp(page, env);
   const init: RawFetch = { method: "POST", headers: { "content-type": "application/json" }, body: '{"text":"req"}', asRequest: true };
   const carried = await swt(page, "rawFetch", `${env.site.url}${SERVICE_PATH}Unary`, init, "page");
   expect(stable(carried)).toEqual(stable(await swt(page, "rawFetch", `${env.site.url}${SERVICE_PATH}Unary`, init, "original")));
@@ -104,7 +104,7 @@ test("a Request as fetch's only argument: carried the same, and sent on with its
 });
 
 test("a streamed request body is left to the browser's fetch", async ({ page, env }) => {
-  await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
+  await openTunnelApp(page, env);
   const before = (await swt(page, "stats"))!.counters.portCalls;
   for (const url of [`${env.site.url}/elsewhere`, `${env.site.url}${SERVICE_PATH}Unary`]) {
     const init: RawFetch = { method: "POST", headers: { "content-type": "application/json" }, body: '{"text":"s"}', stream: true };
@@ -128,7 +128,7 @@ test("a page no worker controls: tunnelFetch sends the calls to the network", as
 });
 
 test("interceptFetch: false puts the browser's fetch back; the worker's fetch event carries the calls", async ({ page, env }) => {
-  const options = { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" as const };
+  const options = tunnelOptions(env);
   await openApp(page, env.site.url, options);
   expect(await swt(page, "fetchPatched")).toBe(true);
   await openApp(page, env.site.url, { ...options, interceptFetch: false });

@@ -13,7 +13,7 @@ import type { Engine } from "./support/drivers/engine.js";
 import { launchFirefox, stopWorkerFirefox } from "./support/drivers/firefox.js";
 import type { TestContext, TestPage } from "./support/drivers/test-page.js";
 import { launchWebKit } from "./support/drivers/webkit.js";
-import { startEnv, type Env } from "./support/env.js";
+import { SERVICE_PATH, startEnv, type Env } from "./support/env.js";
 
 export type { Engine, TestPage };
 
@@ -54,6 +54,19 @@ export async function openApp(page: TestPage, origin: string, options: RegisterT
   await page.waitForFunction(() => "swt" in globalThis);
   const { controlled } = await swt(page, "register", options);
   expect(controlled).toBe(true);
+}
+
+/**
+ * The usual registration of the test app: the env's gateway carries the test service's
+ * calls, and a carried call that fails is an RPC error, never a network fallback.
+ */
+export function tunnelOptions(env: Env, overrides: Partial<RegisterTunnelOptions> = {}): RegisterTunnelOptions {
+  return { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error", ...overrides };
+}
+
+/** {@link openApp} with {@link tunnelOptions}. */
+export function openTunnelApp(page: TestPage, env: Env, overrides: Partial<RegisterTunnelOptions> = {}): Promise<void> {
+  return openApp(page, env.site.url, tunnelOptions(env, overrides));
 }
 
 /** One engine's browser, as the fixtures need it. */

@@ -1,12 +1,12 @@
 // The worker's life: first visit, several tabs, the browser stopping the worker, and the
 // gateway being replaced while the page keeps calling.
-import { expect, openApp, swt, test } from "./fixtures.js";
-import { metric, SERVICE_PATH } from "./support/env.js";
+import { expect, openApp, swt, test, openTunnelApp, tunnelOptions } from "./fixtures.js";
+import { metric } from "./support/env.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 
 test("first visit: calls right after registerTunnel() go through the tunnel", async ({ page, env }) => {
   const before = await metric(env.gateway, "swtunnel_streams_total");
-  await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
+  await openTunnelApp(page, env);
   for (let i = 0; i < 3; i++) {
     const r = await swt(page, "unary", "connect-bin", env.site.url, { text: `first ${i}` });
     expect(r.error).toBeUndefined();
@@ -18,7 +18,7 @@ test("first visit: calls right after registerTunnel() go through the tunnel", as
 });
 
 test("two tabs share one WebSocket to the gateway", async ({ context, env }) => {
-  const opts = { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" as const };
+  const opts = tunnelOptions(env);
   const socketsBefore = await metric(env.gateway, "swtunnel_sockets_total");
   const streamsBefore = await metric(env.gateway, "swtunnel_streams_total");
   const a = await context.newPage();
@@ -46,12 +46,7 @@ for (const interceptFetch of [true, false]) {
     stopWorker,
   }) => {
     test.skip(engine === "webkit", "WebKitGTK has no way to stop a service worker from outside (see docs/DECISIONS.md)");
-    await openApp(page, env.site.url, {
-      gateway: env.gateway.tunnelUrl,
-      match: [env.site.url + SERVICE_PATH],
-      fallback: "error",
-      interceptFetch,
-    });
+    await openTunnelApp(page, env, { interceptFetch });
     expect((await swt(page, "unary", "connect-bin", env.site.url, { text: "before" })).error).toBeUndefined();
 
     // Stopped between calls.
@@ -82,7 +77,7 @@ for (const interceptFetch of [true, false]) {
     const g2 = await env.startGateway();
     try {
       const gateway = `ws://127.0.0.1:${lb.port}/tunnel`;
-      await openApp(page, env.site.url, { gateway, match: [env.site.url + SERVICE_PATH], fallback: "error", interceptFetch });
+      await openTunnelApp(page, env, { gateway, interceptFetch });
       const loop = swt(page, "loop", "connect-bin", env.site.url, 3000, 5);
       await expect.poll(() => metric(g1, "swtunnel_streams_total")).toBeGreaterThan(5);
       // Rolling replacement: new connections go to g2, then g1 drains (GOAWAY) and exits.

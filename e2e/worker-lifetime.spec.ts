@@ -8,8 +8,7 @@
 // opened over it (which hides the first where the engine does) each run both paths.
 // Tagged @long: `SWTUNNEL_LONG_TESTS=0` leaves it out (CI's repeat runs on other Node
 // versions, where only the Node side changes).
-import { expect, openApp, swt, test, type TestPage } from "./fixtures.js";
-import { SERVICE_PATH } from "./support/env.js";
+import { expect, openApp, swt, test, type TestPage, tunnelOptions } from "./fixtures.js";
 import { openTabOver, TAB_OVER_HIDES, visibility } from "./support/hide-page.js";
 
 const COUNT = 75;
@@ -17,7 +16,7 @@ const INTERVAL_MS = 1_000;
 
 test(`@long a ${COUNT} s server stream completes on both paths in a hidden and in a visible tab`, async ({ page, env, engine }) => {
   test.setTimeout(150_000);
-  const options = { scriptUrl: "/sw.js", gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" as const };
+  const options = tunnelOptions(env, { scriptUrl: "/sw.js" });
   await openApp(page, env.site.url, options);
   const over = await openTabOver(page);
   await openApp(over, env.site.url, options);

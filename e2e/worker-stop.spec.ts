@@ -2,12 +2,12 @@
 // watchdog (a call sent to a dead port would fail after PORT_DEAD_AFTER_MS, not succeed),
 // on the fetch path and the page-SDK path; none is lost and none runs twice. The worker is
 // stopped by the engine's own means (the stopWorker fixture), as in lifecycle.spec.ts.
-import { expect, openApp, swt, test } from "./fixtures.js";
-import { metric, SERVICE_PATH } from "./support/env.js";
+import { expect, swt, test, openTunnelApp } from "./fixtures.js";
+import { metric } from "./support/env.js";
 
 test("a call right after the worker stopped succeeds once, on both paths", async ({ page, env, engine, stopWorker }) => {
   test.skip(engine === "webkit", "WebKitGTK has no way to stop a service worker from outside (see docs/DECISIONS.md)");
-  await openApp(page, env.site.url, { gateway: env.gateway.tunnelUrl, match: [env.site.url + SERVICE_PATH], fallback: "error" });
+  await openTunnelApp(page, env);
   for (const round of [1, 2]) {
     for (const kind of ["connect-bin", "grpc-web", "tunnel"] as const) {
       // A call before, so the page SDK holds a port to the worker that is about to stop.
