@@ -286,8 +286,8 @@ its README publishes ${wasmwsUsPerCall} µs per call on Firefox 71 / Ryzen 9 390
     parts.push(`### Where the time goes
 
 Differences of the medians above, one layer at a time: the page-SDK transport against the
-page's own tunnel socket (the same client code with no worker) is the Service Worker and
-its MessagePort hops; the page's own socket to the standalone gateway against in-process
+page's own tunnel socket (the same tunnel client, in the page instead of the worker) is the
+Service Worker and its MessagePort hops; the page's own socket to the standalone gateway against in-process
 mode is the separate Connect backend behind an HTTP/2 hop; in-process mode against wasmws
 is what remains (our JavaScript client and server against grpc-go in wasm, same shape).
 
