@@ -6,6 +6,10 @@
  * page with no worker (a controlled page sends every fetch through its worker, which would
  * tax the direct paths); the tunnel paths run on a second origin whose page registered the
  * worker, and the gRPC-upstream path on a third whose worker's gateway speaks gRPC to grpc-js.
+ * The page's own tunnel socket (page-socket, no worker) runs on the worker-less page. The
+ * in-process paths (the RPC service in the process holding the WebSocket, as in wasmws)
+ * reach an in-process endpoint: page-sdk-inproc from a fourth origin with its own worker,
+ * page-socket-inproc from the worker-less page.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -56,10 +60,15 @@ export interface BrowserTargets {
   h2Url: string;
   echoUrl: string;
   /**
-   * Starts a gateway admitting the tunnel page's origin, forwarding to the Connect backend
-   * over h2c (`connect`) or to grpc-js over gRPC (`grpc`); resolves with its ws://host:port/tunnel URL.
+   * Starts a gateway admitting these page origins, forwarding to the Connect backend over
+   * h2c (`connect`) or to grpc-js over gRPC (`grpc`); resolves with its ws://host:port/tunnel URL.
    */
-  startGateway(allowOrigin: string, upstream: "connect" | "grpc"): Promise<string>;
+  startGateway(allowOrigins: string[], upstream: "connect" | "grpc"): Promise<string>;
+  /**
+   * Starts in-process mode (createTunnelEndpoint serving the Connect backend's services in
+   * the process holding the WebSocket) admitting these page origins; resolves with its tunnel URL.
+   */
+  startInProcess(allowOrigins: string[]): Promise<string>;
 }
 
 /** Per-path summaries for one workload. */
@@ -90,11 +99,24 @@ export type BrowserRuns = Partial<Record<Engine, BrowserResults>>;
 /** Base URL the tunnel paths call; the worker carries it (it resolves nowhere, so a missed interception fails loudly). */
 export const tunnelApiBase = "https://api.swtunnel.invalid";
 
-const allPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "tunnel-fastpath", "page-sdk", "ws-echo", "fetch-echo"];
+/** The paths that compare like with like with wasmws: the page's own socket, and in-process mode. */
+const socketPaths: PathName[] = ["page-socket", "page-sdk-inproc", "page-socket-inproc"];
+const allPaths: PathName[] = [
+  "direct-h1",
+  "direct-h2",
+  "tunnel-fetch",
+  "tunnel-fastpath",
+  "page-sdk",
+  ...socketPaths,
+  "ws-echo",
+  "fetch-echo",
+];
+// Sparse calls cost calls x gap per path and run; the socket paths are left out of them.
 const sparsePaths: PathName[] = ["direct-h1", "tunnel-fetch", "tunnel-fastpath", "page-sdk", "ws-echo"];
-const streamPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "tunnel-fastpath", "page-sdk", "page-sdk-grpc"];
-const bidiPaths: PathName[] = ["page-sdk", "ws-echo"];
+const streamPaths: PathName[] = ["direct-h1", "direct-h2", "tunnel-fetch", "tunnel-fastpath", "page-sdk", "page-sdk-grpc", ...socketPaths];
+const bidiPaths: PathName[] = ["page-sdk", ...socketPaths, "ws-echo"];
 const tunnelPaths: ReadonlySet<PathName> = new Set(["tunnel-fetch", "tunnel-fastpath", "page-sdk"]);
+const inProcessPaths: readonly PathName[] = ["page-sdk-inproc", "page-socket-inproc"];
 
 /** Runs the browser workloads in each engine; `log` gets one progress line per measurement. */
 export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets, log: (line: string) => void): Promise<BrowserRuns> {
@@ -111,15 +133,23 @@ export async function runBrowserBench(plan: BrowserPlan, targets: BrowserTargets
     };
     const plainSite = await site();
     const tunnelSite = await site();
-    const tunnelUrl = await targets.startGateway(tunnelSite.origin, "connect");
-    const grpcPathWanted = wanted("stream") && (!plan.paths || plan.paths.includes("page-sdk-grpc"));
+    // The worker-less page is admitted too: page-socket opens its own socket from there.
+    const tunnelUrl = await targets.startGateway([tunnelSite.origin, plainSite.origin], "connect");
+    const pathWanted = (p: PathName) => !plan.paths || plan.paths.includes(p);
+    const grpcPathWanted = wanted("stream") && pathWanted("page-sdk-grpc");
     const grpcSite = grpcPathWanted ? await site() : undefined;
-    const grpcTunnelUrl = grpcSite ? await targets.startGateway(grpcSite.origin, "grpc") : undefined;
+    const grpcTunnelUrl = grpcSite ? await targets.startGateway([grpcSite.origin], "grpc") : undefined;
+    // In-process mode: one worker per origin, so page-sdk-inproc's worker gets an origin of its own.
+    const inprocWanted = browserWorkloads.some((w) => w !== "wasmws" && w !== "sparse" && wanted(w)) && inProcessPaths.some(pathWanted);
+    const inprocSite = inprocWanted && pathWanted("page-sdk-inproc") ? await site() : undefined;
+    const inprocUrl = inprocWanted
+      ? await targets.startInProcess(inprocSite ? [inprocSite.origin, plainSite.origin] : [plainSite.origin])
+      : undefined;
     if (plan.wasmws && wanted("wasmws")) {
       wasmws = await startWasmwsServer(plan.wasmws);
       log(`wasmws demo server: ${wasmws.origin} (${plan.wasmws.dir})`);
     }
-    const sitesFor = { plainSite, tunnelSite, tunnelUrl, grpcSite, grpcTunnelUrl, wasmwsOrigin: wasmws?.origin };
+    const sitesFor = { plainSite, tunnelSite, tunnelUrl, grpcSite, grpcTunnelUrl, inprocSite, inprocUrl, wasmwsOrigin: wasmws?.origin };
     const runs: BrowserRuns = {};
     for (const engine of plan.engines ?? (["chromium", "firefox"] as const)) {
       const engineWorkloads = engine === "firefox" ? firefoxWorkloads : browserWorkloads;
@@ -140,6 +170,10 @@ interface Sites {
   tunnelUrl: string;
   grpcSite?: StaticServer;
   grpcTunnelUrl?: string;
+  /** The origin whose worker's gateway is the in-process endpoint (page-sdk-inproc). */
+  inprocSite?: StaticServer;
+  /** The in-process endpoint's tunnel URL. */
+  inprocUrl?: string;
   wasmwsOrigin?: string;
 }
 
@@ -162,7 +196,13 @@ async function runEngine(
       const info = await page.evaluate<{ isolated: boolean; fastPath: boolean }>(`swbench.init(${JSON.stringify(config)})`);
       return { page, info };
     };
-    const plain = await open(`${sites.plainSite.origin}/`, { h1Url: targets.h1Url, h2Url: targets.h2Url, echoUrl: targets.echoUrl });
+    const plain = await open(`${sites.plainSite.origin}/`, {
+      h1Url: targets.h1Url,
+      h2Url: targets.h2Url,
+      echoUrl: targets.echoUrl,
+      socketUrl: sites.tunnelUrl,
+      inprocSocketUrl: sites.inprocUrl,
+    });
     const tunnelConfig = (gateway: string): PageConfig => ({
       tunnel: { scriptUrl: "/sw.js", gateway, match: [`${tunnelApiBase}/`] },
       tunnelBaseUrl: tunnelApiBase,
@@ -170,6 +210,8 @@ async function runEngine(
     const tunnel = await open(`${sites.tunnelSite.origin}/`, tunnelConfig(sites.tunnelUrl));
     const grpc =
       sites.grpcSite && sites.grpcTunnelUrl ? await open(`${sites.grpcSite.origin}/`, tunnelConfig(sites.grpcTunnelUrl)) : undefined;
+    const inproc =
+      sites.inprocSite && sites.inprocUrl ? await open(`${sites.inprocSite.origin}/`, tunnelConfig(sites.inprocUrl)) : undefined;
     const isolated = plain.info.isolated && tunnel.info.isolated;
     const fastPath = tunnel.info.fastPath;
     log(`pages cross-origin isolated: ${isolated}`);
@@ -178,6 +220,10 @@ async function runEngine(
       if (path === "page-sdk-grpc") {
         if (!grpc) throw new Error("page-sdk-grpc needs the gRPC-upstream page");
         return grpc.page;
+      }
+      if (path === "page-sdk-inproc") {
+        if (!inproc) throw new Error("page-sdk-inproc needs the in-process page");
+        return inproc.page;
       }
       return tunnelPaths.has(path) ? tunnel.page : plain.page;
     };
@@ -197,7 +243,7 @@ async function runEngine(
         for (const path of paths) {
           const value = await measure(path);
           (out[path] ??= []).push(value);
-          log(`${engine} ${label} ${path.padEnd(15)} run ${rep}/${reps}: ${describe(value)}`);
+          log(`${engine} ${label} ${path.padEnd(18)} run ${rep}/${reps}: ${describe(value)}`);
         }
       }
       return out;
@@ -205,7 +251,12 @@ async function runEngine(
     const wanted = (w: BrowserWorkload) => plan.workloads.includes(w);
     const only = (paths: PathName[]) =>
       paths.filter(
-        (p) => (!plan.paths || plan.paths.includes(p)) && (p !== "tunnel-fastpath" || fastPath) && (p !== "page-sdk-grpc" || grpc),
+        (p) =>
+          (!plan.paths || plan.paths.includes(p)) &&
+          (p !== "tunnel-fastpath" || fastPath) &&
+          (p !== "page-sdk-grpc" || grpc) &&
+          (p !== "page-sdk-inproc" || inproc) &&
+          (p !== "page-socket-inproc" || sites.inprocUrl),
       );
     const pick = <T>(runs: Partial<Record<PathName, T[]>>, field: (v: T) => number): PathSummaries => {
       const out: PathSummaries = {};

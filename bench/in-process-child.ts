@@ -2,6 +2,7 @@
  * Benchmark child process running the app of in-process mode: one node:http server with
  * the tunnel endpoint attached (createTunnelEndpoint) and the demo's connect-node services
  * dispatched in process. Its CPU time is the gateway's and the backend's together.
+ * `start` takes the origins to admit (`allowOrigins`, for the browser bench's pages).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,9 +14,16 @@ let server: http.Server | undefined;
 let endpoint: TunnelEndpoint | undefined;
 let stopping: Promise<void> | undefined;
 
-async function start(): Promise<{ tunnelUrl: string }> {
+/** What `start` takes. */
+export interface InProcessStartRequest {
+  /** Page origins admitted besides the app's own (createTunnelEndpoint's allowOrigins). */
+  allowOrigins?: string[];
+}
+
+async function start(request: InProcessStartRequest = {}): Promise<{ tunnelUrl: string }> {
   if (server) throw new Error("this child already runs an app");
   endpoint = createTunnelEndpoint({
+    ...(request.allowOrigins ? { allowOrigins: request.allowOrigins } : {}),
     routes: connectRoutes(new Recorder({ maxIds: 100 })),
     router: { readMaxBytes: 64 << 20 },
     maxMessageBytes: 64 << 20,
@@ -38,7 +46,7 @@ function stop(): Promise<void> {
 
 serveParent(
   {
-    start: () => start(),
+    start: (body) => start(body as InProcessStartRequest | undefined),
     usage: (body) => processUsage(Boolean((body as { gc?: boolean } | undefined)?.gc)),
   },
   stop,

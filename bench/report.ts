@@ -56,6 +56,9 @@ const pathLabels: Record<PathName, string> = {
   "tunnel-fastpath": "tunnel, fetch client over the page fast path",
   "page-sdk": "tunnel, page-SDK transport",
   "page-sdk-grpc": "tunnel, page-SDK transport, gRPC upstream (grpc-js)",
+  "page-socket": "tunnel, the page's own socket (no worker)",
+  "page-sdk-inproc": "in-process mode, page-SDK transport",
+  "page-socket-inproc": "in-process mode, the page's own socket (no worker)",
   "ws-echo": "raw page WebSocket echo (floor)",
   "fetch-echo": "plain fetch POST echo, HTTP/1.1 (fetch floor)",
 };
@@ -67,6 +70,13 @@ const med = (s: PathSummaries, p: PathName): number | undefined => s[p]?.median;
 export const issue10Limits = {
   /** fast path and page-SDK sequential time per call / wasmws's demo, same browser. */
   perCallVsWasmws: 1,
+  /**
+   * The page's own socket to in-process mode (wasmws's architecture: no worker, the RPC
+   * service in the process holding the WebSocket), sequential time per call / wasmws's demo.
+   */
+  socketInProcessVsWasmws: 1,
+  /** The page-SDK transport to in-process mode, sequential time per call / wasmws's demo. */
+  pageSdkInProcessVsWasmws: 1,
   /** fast path sequential time per call / direct connect-web over HTTP/1.1. */
   fastPathVsH1: 0.5,
   /** tunnel-fetch (worker fetch event) sequential time per call / direct HTTP/1.1. */
@@ -128,6 +138,22 @@ export function evaluateTargets(r: BenchResults): TargetCheck[] {
       `${engine}: page-SDK / wasmws, sequential (time per call)`,
       ratio(med(seq, "page-sdk"), wasmws),
       L.perCallVsWasmws,
+      true,
+      "x",
+      wasmws === undefined ? noWasmws : undefined,
+    );
+    check(
+      `${engine}: page-socket-inproc / wasmws, sequential (time per call)`,
+      ratio(med(seq, "page-socket-inproc"), wasmws),
+      L.socketInProcessVsWasmws,
+      true,
+      "x",
+      wasmws === undefined ? noWasmws : undefined,
+    );
+    check(
+      `${engine}: page-SDK in-process / wasmws, sequential (time per call)`,
+      ratio(med(seq, "page-sdk-inproc"), wasmws),
+      L.pageSdkInProcessVsWasmws,
       true,
       "x",
       wasmws === undefined ? noWasmws : undefined,
@@ -255,6 +281,21 @@ same browser in the same run; "/ wasmws" is our time per call over its.`
     : `One call after the other, as wasmws's demo does. wasmws did not run here (\`--wasmws DIR\`);
 its README publishes ${wasmwsUsPerCall} µs per call on Firefox 71 / Ryzen 9 3900X, another machine.`;
   const parts = [`${intro}\n\n${table(head, rows)}`];
+  const split = timeSplit(e);
+  if (split.length > 0) {
+    parts.push(`### Where the time goes
+
+Differences of the medians above, one layer at a time: the page-SDK transport against the
+page's own tunnel socket (the same tunnel client, in the page instead of the worker) is the
+Service Worker and its MessagePort hops; the page's own socket to the standalone gateway against in-process
+mode is the separate Connect backend behind an HTTP/2 hop; in-process mode against wasmws
+is what remains (our JavaScript client and server against grpc-go in wasm, same shape).
+
+${table(
+  ["layer", "µs per call"],
+  split.map((x) => [x.layer, x.us.toFixed(1)]),
+)}`);
+  }
   const sp = e.sparse;
   const spPaths = pathOrder.filter((p) => sp.medianUs[p]);
   if (spPaths.length > 0) {
@@ -271,6 +312,35 @@ ${table(
 )}`);
   }
   return parts.join("\n\n");
+}
+
+/** One layer of the sequential call: the difference of two medians, µs per call. */
+export interface TimeSplitRow {
+  layer: string;
+  us: number;
+}
+
+/**
+ * Splits the sequential call into layers by differences of medians measured in the same
+ * run; a layer whose two figures are not both there is left out.
+ */
+export function timeSplit(e: BrowserResults): TimeSplitRow[] {
+  const seq = e.sequentialUsPerCall;
+  const layers: [string, number | undefined, number | undefined][] = [
+    ["Service Worker + MessagePort hops (page-sdk − page-socket)", med(seq, "page-sdk"), med(seq, "page-socket")],
+    [
+      "Service Worker + MessagePort hops, in-process (page-sdk-inproc − page-socket-inproc)",
+      med(seq, "page-sdk-inproc"),
+      med(seq, "page-socket-inproc"),
+    ],
+    [
+      "separate Connect backend behind an HTTP/2 hop (page-socket − page-socket-inproc)",
+      med(seq, "page-socket"),
+      med(seq, "page-socket-inproc"),
+    ],
+    ["the rest against wasmws (page-socket-inproc − wasmws demo)", med(seq, "page-socket-inproc"), e.wasmwsUsPerCall?.median],
+  ];
+  return layers.flatMap(([layer, a, b]) => (a === undefined || b === undefined ? [] : [{ layer, us: a - b }]));
 }
 
 /** The Markdown report (docs/BENCHMARKS.md). */
@@ -294,7 +364,13 @@ page registered the ready-made worker (\`dist/browser/sw.js\`), which carries ca
 gateway in its own process. The direct paths call the Connect backend (connect-node) over
 HTTP/1.1 with CORS and over HTTP/2 with TLS (self-signed certificate made at run time);
 the tunnel's gateway forwards to the same Connect backend over h2c. The backends run in
-one child process, the gateway in another. Two floors use no RPC library at all: a raw
+one child process, the gateway in another. \`page-socket\` is the page's own tunnel socket
+with no worker (\`createTunnelClient\` + \`createTransportOverTunnel\` from \`swtunnel/client\`
+running in the worker-less page) to the same gateway. The two in-process paths reach
+in-process mode instead (\`createTunnelEndpoint\`: the Connect services in the very process
+holding the WebSocket, in a child process of its own), as wasmws's Go server does:
+\`page-socket-inproc\` from the worker-less page, \`page-sdk-inproc\` through the worker of a
+fourth origin (one worker per origin). These three run every workload but the sparse one. Two floors use no RPC library at all: a raw
 page WebSocket and a plain \`fetch\` POST (HTTP/1.1), both to a Node echo server sending
 back the bytes of an encoded HelloRequest. Calls are \`DemoService.SayHello\` (hello
 world) and \`TestService\` (streams, big messages, bidi), binary protobuf. With
@@ -362,8 +438,8 @@ ${table(
 
 ## Bidi ping-pong
 
-fetch cannot stream a request body in both directions, so only the page-SDK transport
-runs bidi; the raw WebSocket echo is the floor.
+fetch cannot stream a request body in both directions, so only the tunnel's own
+transports (the page SDK's, the page's own socket) run bidi; the raw WebSocket echo is the floor.
 
 ${table(
   ["path", "µs per round trip"],
@@ -485,6 +561,9 @@ const colors: Record<PathName, string> = {
   "tunnel-fastpath": "#57c27f",
   "page-sdk": "#1b6e3e",
   "page-sdk-grpc": "#0f4a29",
+  "page-socket": "#3b8fb0",
+  "page-sdk-inproc": "#6a4c9c",
+  "page-socket-inproc": "#9b7fd0",
   "ws-echo": "#c9a227",
   "fetch-echo": "#d98a3a",
 };

@@ -15,6 +15,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { BackendRequest, BackendUrls } from "./backend-child.js";
+import type { InProcessStartRequest } from "./in-process-child.js";
 import { browserWorkloads, runBrowserBench, type BrowserPlan, type BrowserWorkload } from "./browser-bench.js";
 import { engines, type Engine } from "./browser-driver.js";
 import { locateWasmwsBuild, wasmwsBuildHint } from "./wasmws.js";
@@ -190,15 +191,22 @@ export async function main(argv: string[]): Promise<number> {
           h1Url: need(urls.connectH1),
           h2Url: need(urls.connectH2Tls),
           echoUrl: need(urls.echo),
-          async startGateway(allowOrigin, upstream) {
+          async startGateway(allowOrigins, upstream) {
             const gateway = started(startChild(childScript("gateway-child")));
             const { tunnelUrl } = await gateway.request<{ tunnelUrl: string }>("start", {
               upstream: need(upstream === "grpc" ? urls.grpc : urls.connectH2c),
               upstreamProtocol: upstream,
-              allowOrigins: [allowOrigin],
+              allowOrigins,
               maxMessageBytes: 64 << 20,
             });
             log(`gateway (upstream: ${upstream === "grpc" ? "grpc-js over gRPC" : "Connect backend over h2c"}): ${tunnelUrl}`);
+            return tunnelUrl;
+          },
+          async startInProcess(allowOrigins) {
+            const app = started(startChild(childScript("in-process-child")));
+            const request: InProcessStartRequest = { allowOrigins };
+            const { tunnelUrl } = await app.request<{ tunnelUrl: string }>("start", request);
+            log(`in-process endpoint (createTunnelEndpoint, the Connect services in its process): ${tunnelUrl}`);
             return tunnelUrl;
           },
         },

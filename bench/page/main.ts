@@ -4,6 +4,7 @@
  * returns plain numbers.
  */
 import { createConnectTransport } from "@connectrpc/connect-web";
+import { createTransportOverTunnel, createTunnelClient } from "../../client/index.js";
 import * as pageSdk from "../../page-sdk/index.js";
 import { connectBenchClient, fetchEchoBenchClient, wsEchoBenchClient } from "./clients.js";
 import type { PageConfig, PathName } from "./types.js";
@@ -61,10 +62,20 @@ async function client(path: PathName): Promise<BenchClient> {
       break;
     case "page-sdk":
     case "page-sdk-grpc":
+    case "page-sdk-inproc":
       made = connectBenchClient(createTunnelTransport({ baseUrl: need(config.tunnelBaseUrl, "tunnelBaseUrl"), useBinaryFormat: true }), {
         bidi: true,
       });
       break;
+    case "page-socket":
+    case "page-socket-inproc": {
+      // The page's own tunnel socket: the client/ package in the page, no worker, no MessagePort.
+      const url = path === "page-socket" ? need(config.socketUrl, "socketUrl") : need(config.inprocSocketUrl, "inprocSocketUrl");
+      made = connectBenchClient(createTransportOverTunnel({ client: createTunnelClient({ url, WebSocket }), useBinaryFormat: true }), {
+        bidi: true,
+      });
+      break;
+    }
     case "ws-echo":
       made = await wsEchoBenchClient(need(config.echoUrl, "echoUrl"));
       break;

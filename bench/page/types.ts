@@ -5,6 +5,11 @@
  * SDK's `tunnelFetch` (the MessagePort fast path, no Service Worker fetch event); it runs
  * only when the page-SDK bundle exports `tunnelFetch`. `page-sdk-grpc`: the page-SDK
  * transport through a gateway whose upstream is the grpc-js backend over gRPC.
+ * `page-socket`: the page's own tunnel socket, no Service Worker (`createTunnelClient` +
+ * `createTransportOverTunnel` from client/, running in the page) to the same gateway as
+ * page-sdk. `page-sdk-inproc` / `page-socket-inproc`: the same two clients against
+ * in-process mode (`createTunnelEndpoint`: the RPC service in the process that holds the
+ * WebSocket, wasmws's architecture).
  */
 export type PathName =
   | "direct-h1"
@@ -13,6 +18,9 @@ export type PathName =
   | "tunnel-fastpath"
   | "page-sdk"
   | "page-sdk-grpc"
+  | "page-socket"
+  | "page-sdk-inproc"
+  | "page-socket-inproc"
   | "ws-echo"
   | "fetch-echo";
 
@@ -24,6 +32,9 @@ export const pathNames: readonly PathName[] = [
   "tunnel-fastpath",
   "page-sdk",
   "page-sdk-grpc",
+  "page-socket",
+  "page-sdk-inproc",
+  "page-socket-inproc",
   "ws-echo",
   "fetch-echo",
 ];
@@ -40,4 +51,8 @@ export interface PageConfig {
   tunnel?: { scriptUrl: string; gateway: string; match: string[] };
   /** Base URL the worker carries through the tunnel. */
   tunnelBaseUrl?: string;
+  /** ws://.../tunnel of the standalone gateway, for page-socket (the page's own tunnel client). */
+  socketUrl?: string;
+  /** ws://.../tunnel of the in-process endpoint, for page-socket-inproc. */
+  inprocSocketUrl?: string;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BrowserResults, PathSummaries } from "../../bench/browser-bench.js";
 import type { PathName } from "../../bench/page/types.js";
-import { type BenchResults, evaluateTargets, renderMarkdown, renderSvg } from "../../bench/report.js";
+import { type BenchResults, evaluateTargets, renderMarkdown, renderSvg, timeSplit } from "../../bench/report.js";
 import { summarize } from "../../bench/stats.js";
 
 const paths = (values: Partial<Record<PathName, number>>): PathSummaries =>
@@ -138,6 +138,84 @@ describe("evaluateTargets", () => {
     const nothing = evaluateTargets(results({ browser: undefined, gateway: undefined, bundles: undefined }));
     expect(nothing.every((c) => c.met === undefined)).toBe(true);
     expect(nothing.some((c) => c.name.startsWith("Firefox"))).toBe(false);
+  });
+});
+
+/** A run with the like-for-like paths: the page's own socket and in-process mode, beside page-sdk and wasmws. */
+const socketRun = (engine: "chromium" | "firefox", wasmws: number | undefined): BrowserResults =>
+  browser(engine, {
+    sequentialUsPerCall: paths({
+      "direct-h1": 2000,
+      "page-sdk": 2000,
+      "page-socket": 1500,
+      "page-sdk-inproc": 1400,
+      "page-socket-inproc": 900,
+    }),
+    wasmwsUsPerCall: wasmws === undefined ? undefined : summarize([wasmws]),
+  });
+
+describe("the page-socket and in-process paths", () => {
+  it("reports page-socket-inproc and page-SDK in-process over wasmws per engine", () => {
+    const checks = evaluateTargets(results({ browser: socketRun("chromium", 1000), firefox: socketRun("firefox", 600) }));
+    expect(find(checks, "Chromium: page-socket-inproc / wasmws, sequential (time per call)")).toEqual({
+      name: "Chromium: page-socket-inproc / wasmws, sequential (time per call)",
+      met: true,
+      detail: "0.90x (target <= 1x)",
+    });
+    expect(find(checks, "Chromium: page-SDK in-process / wasmws, sequential (time per call)")).toMatchObject({
+      met: false,
+      detail: "1.40x (target <= 1x)",
+    });
+    expect(find(checks, "Firefox: page-socket-inproc / wasmws, sequential (time per call)")).toMatchObject({
+      met: false,
+      detail: "1.50x (target <= 1x)",
+    });
+    expect(find(checks, "Firefox: page-SDK in-process / wasmws, sequential (time per call)")).toMatchObject({
+      detail: "2.33x (target <= 1x)",
+    });
+  });
+
+  it("says wasmws is missing, or the path was not run, instead of judging the in-process targets", () => {
+    const noWasmws = evaluateTargets(results({ browser: socketRun("chromium", undefined) }));
+    expect(find(noWasmws, "Chromium: page-socket-inproc / wasmws, sequential (time per call)")).toMatchObject({
+      met: undefined,
+      detail: "not measured (run with --wasmws DIR)",
+    });
+    const notRun = evaluateTargets(results());
+    expect(find(notRun, "Chromium: page-SDK in-process / wasmws, sequential (time per call)")).toMatchObject({
+      met: undefined,
+      detail: "not measured",
+    });
+  });
+
+  it("splits the sequential call into layers by differences of medians", () => {
+    expect(timeSplit(socketRun("chromium", 700))).toEqual([
+      { layer: "Service Worker + MessagePort hops (page-sdk − page-socket)", us: 500 },
+      { layer: "Service Worker + MessagePort hops, in-process (page-sdk-inproc − page-socket-inproc)", us: 500 },
+      { layer: "separate Connect backend behind an HTTP/2 hop (page-socket − page-socket-inproc)", us: 600 },
+      { layer: "the rest against wasmws (page-socket-inproc − wasmws demo)", us: 200 },
+    ]);
+    // Only the layers whose two figures were both measured.
+    const partial = browser("chromium", {
+      sequentialUsPerCall: paths({ "page-sdk": 2000, "page-socket": 1500 }),
+      wasmwsUsPerCall: undefined,
+    });
+    expect(timeSplit(partial)).toEqual([{ layer: "Service Worker + MessagePort hops (page-sdk − page-socket)", us: 500 }]);
+    expect(timeSplit(browser("chromium"))).toEqual([]);
+  });
+
+  it("puts the new rows in the sequential tables with x direct and / wasmws, and the layer table after them", () => {
+    const r = results({ browser: socketRun("chromium", 1000), firefox: socketRun("firefox", 600) });
+    const md = renderMarkdown(r);
+    expect(md).toContain("| tunnel, the page's own socket (no worker) | 1500.0 (1500.0–1500.0) | 0.75x | 1.50x |");
+    expect(md).toContain("| in-process mode, page-SDK transport | 1400.0 (1400.0–1400.0) | 0.70x | 1.40x |");
+    expect(md).toContain("| in-process mode, the page's own socket (no worker) | 900.0 (900.0–900.0) | 0.45x | 0.90x |");
+    expect(md).toContain("| in-process mode, the page's own socket (no worker) | 900.0 (900.0–900.0) | 0.45x | 1.50x |");
+    expect(md.match(/### Where the time goes/g)).toHaveLength(2);
+    expect(md).toContain("| the rest against wasmws (page-socket-inproc − wasmws demo) | -100.0 |");
+    expect(md).toContain("| separate Connect backend behind an HTTP/2 hop (page-socket − page-socket-inproc) | 600.0 |");
+    expect(renderMarkdown(results())).not.toContain("### Where the time goes");
+    expect(renderSvg(r)).toContain(">in-process mode, the page's own socket (no worker)</text>");
   });
 });
 
