@@ -6,7 +6,7 @@
  * Not used by the worker bundle.
  */
 import type { Interceptor, Transport } from "@connectrpc/connect";
-import type { Compression } from "@connectrpc/connect/protocol";
+import type { Compression, UniversalClientFn } from "@connectrpc/connect/protocol";
 import type { BinaryReadOptions, BinaryWriteOptions, JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { createTransport as createConnectProtocolTransport } from "@connectrpc/connect/protocol-connect";
 import { createTransport as createGrpcProtocolTransport } from "@connectrpc/connect/protocol-grpc";
@@ -14,16 +14,12 @@ import { createTransport as createGrpcWebProtocolTransport } from "@connectrpc/c
 import { createUniversalClient } from "./connect-client.js";
 import type { TunnelClient } from "./types.js";
 
-/** Options of {@link createTransportOverTunnel}. */
-export interface TransportOverTunnelOptions {
-  /** The tunnel client carrying the calls. */
-  client: TunnelClient;
-  /** RPC protocol spoken through the tunnel; the gateway adapts it to the upstream. Default "grpc". */
+/** The RPC side of the tunnel's transports: protocol, codec, interceptors, limits. */
+export interface RpcTransportOptions {
+  /** RPC protocol spoken through the tunnel; the gateway adapts it to the upstream (default: see each transport). */
   protocol?: "grpc" | "grpc-web" | "connect";
   /** Binary (protobuf) messages rather than JSON. Default true. */
   useBinaryFormat?: boolean;
-  /** Path prefix of the service URLs; the origin is ignored (the gateway has one upstream). Default "/". */
-  baseUrl?: string;
   interceptors?: Interceptor[];
   jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>;
   binaryOptions?: Partial<BinaryReadOptions & BinaryWriteOptions>;
@@ -38,12 +34,28 @@ export interface TransportOverTunnelOptions {
   defaultTimeoutMs?: number;
 }
 
+/** Options of {@link createTransportOverTunnel}; `protocol` defaults to "grpc". */
+export interface TransportOverTunnelOptions extends RpcTransportOptions {
+  /** The tunnel client carrying the calls. */
+  client: TunnelClient;
+  /** Path prefix of the service URLs; the origin is ignored (the gateway has one upstream). Default "/". */
+  baseUrl?: string;
+}
+
 /** A Connect `Transport` whose calls travel through `options.client`. */
 export function createTransportOverTunnel(options: TransportOverTunnelOptions): Transport {
   const base = new URL(options.baseUrl ?? "/", "http://tunnel.invalid");
+  return createRpcTransport(createUniversalClient(options.client), base.href, { ...options, protocol: options.protocol ?? "grpc" });
+}
+
+/**
+ * Connect-ES's transport for `options.protocol` (default "connect") over `httpClient`,
+ * with the tunnel's defaults: binary, no compression, no message limits of its own.
+ */
+export function createRpcTransport(httpClient: UniversalClientFn, baseUrl: string, options: RpcTransportOptions): Transport {
   const common = {
-    httpClient: createUniversalClient(options.client),
-    baseUrl: base.href,
+    httpClient,
+    baseUrl,
     useBinaryFormat: options.useBinaryFormat ?? true,
     interceptors: options.interceptors ?? [],
     jsonOptions: options.jsonOptions,
@@ -55,7 +67,7 @@ export function createTransportOverTunnel(options: TransportOverTunnelOptions): 
     writeMaxBytes: options.writeMaxBytes ?? 0xffffffff,
     defaultTimeoutMs: options.defaultTimeoutMs,
   };
-  switch (options.protocol ?? "grpc") {
+  switch (options.protocol ?? "connect") {
     case "grpc":
       return createGrpcProtocolTransport(common);
     case "grpc-web":

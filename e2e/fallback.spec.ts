@@ -52,42 +52,48 @@ test("a cross-origin base URL works through the worker and no OPTIONS request re
   expect(env.site.counts.get("OPTIONS") ?? 0).toBe(0);
 });
 
-test.describe("page SDK transport (gRPC over a MessagePort, no fetch)", () => {
-  test.beforeEach(async ({ page, env }) => {
-    await openTunnelApp(page, env);
-  });
+// The page SDK's transport speaks Connect by default; gRPC is an option.
+for (const [kind, protocol] of [
+  ["tunnel", "Connect"],
+  ["tunnel-grpc", "gRPC"],
+] as const) {
+  test.describe(`page SDK transport (${protocol} over a MessagePort, no fetch)`, () => {
+    test.beforeEach(async ({ page, env }) => {
+      await openTunnelApp(page, env);
+    });
 
-  test("unary and server streaming", async ({ page, env }) => {
-    const u = await swt(page, "unary", "tunnel", env.site.url, { text: "sdk" }, { headers: { "x-echo-p": "1" } });
-    expect(u.error).toBeUndefined();
-    expect(u.value).toMatchObject({ text: "sdk" });
-    expect(u.header["x-echo-p"]).toBe("1");
-    expect(u.trailer["x-echo-p-t"]).toBe("1");
-    const s = await swt(page, "serverStream", "tunnel", env.site.url, { count: 5, intervalMs: 200 });
-    expect(s.messages!.map((m) => m.index)).toEqual([0, 1, 2, 3, 4]);
-    expect(s.messages![4]!.t - s.messages![0]!.t).toBeGreaterThan(400);
-    const f = await swt(page, "fail", "tunnel", env.site.url, { code: 7, message: "denied", detail: "why" });
-    expect(f.error).toEqual({ code: "PermissionDenied", message: "denied", reasons: ["why"] });
-  });
+    test("unary and server streaming", async ({ page, env }) => {
+      const u = await swt(page, "unary", kind, env.site.url, { text: "sdk" }, { headers: { "x-echo-p": "1" } });
+      expect(u.error).toBeUndefined();
+      expect(u.value).toMatchObject({ text: "sdk" });
+      expect(u.header["x-echo-p"]).toBe("1");
+      expect(u.trailer["x-echo-p-t"]).toBe("1");
+      const s = await swt(page, "serverStream", kind, env.site.url, { count: 5, intervalMs: 200 });
+      expect(s.messages!.map((m) => m.index)).toEqual([0, 1, 2, 3, 4]);
+      expect(s.messages![4]!.t - s.messages![0]!.t).toBeGreaterThan(400);
+      const f = await swt(page, "fail", kind, env.site.url, { code: 7, message: "denied", detail: "why" });
+      expect(f.error).toEqual({ code: "PermissionDenied", message: "denied", reasons: ["why"] });
+    });
 
-  test("client streaming of 1,000 messages", async ({ page, env }) => {
-    const r = await swt(page, "clientStream", "tunnel", env.site.url, 1000, 512);
-    expect(r.error).toBeUndefined();
-    expect(r.value).toMatchObject({ count: 1000, totalBytes: 512_000 });
-  });
+    test("client streaming of 1,000 messages", async ({ page, env }) => {
+      const r = await swt(page, "clientStream", kind, env.site.url, 1000, 512);
+      expect(r.error).toBeUndefined();
+      expect(r.value).toMatchObject({ count: 1000, totalBytes: 512_000 });
+    });
 
-  test("bidi ping-pong", async ({ page, env }) => {
-    const r = await swt(page, "bidiPingPong", "tunnel", env.site.url, 10);
-    expect(r.error).toBeUndefined();
-    expect(r.messages!.map((m) => m.text)).toEqual([...Array(10).keys()].map((i) => `ping ${i}`));
-  });
+    test("bidi ping-pong", async ({ page, env }) => {
+      const r = await swt(page, "bidiPingPong", kind, env.site.url, 10);
+      expect(r.error).toBeUndefined();
+      expect(r.messages!.map((m) => m.text)).toEqual([...Array(10).keys()].map((i) => `ping ${i}`));
+    });
 
-  test("deadline and abort reach the backend", async ({ page, env }) => {
-    const d = await swt(page, "unary", "tunnel", env.site.url, { id: "sdk-deadline", delayMs: 3000 }, { timeoutMs: 300 });
-    expect(d.error?.code).toBe("DeadlineExceeded");
-    const id = `sdk-abort-${Date.now()}`;
-    const a = await swt(page, "serverStream", "tunnel", env.site.url, { id, count: 100, intervalMs: 100 }, { abortAfter: 2 });
-    expect(a.error?.code).toBe("Canceled");
-    await expect.poll(() => env.grpc.recorder.get(id).cancelled).toBe(true);
+    test("deadline and abort reach the backend", async ({ page, env }) => {
+      const d = await swt(page, "unary", kind, env.site.url, { id: `sdk-deadline-${kind}`, delayMs: 3000 }, { timeoutMs: 300 });
+      expect(d.error?.code).toBe("DeadlineExceeded");
+      const id = `sdk-abort-${kind}-${Date.now()}`;
+      const a = await swt(page, "serverStream", kind, env.site.url, { id, count: 100, intervalMs: 100 }, { abortAfter: 2 });
+      expect(a.error?.code).toBe("Canceled");
+      await expect.poll(() => env.grpc.recorder.get(id).cancelled).toBe(true);
+    });
   });
-});
+}

@@ -21,8 +21,9 @@ import type { TunnelClient, TunnelClientOptions } from "../client/types.js";
  * Options of {@link createPageSocketTransport}: the Connect transport's (protocol, codec,
  * interceptors, limits; see `createTransportOverTunnel`) and the tunnel client's (connect
  * timeout, reconnect backoff, windows, `onStatus`, `WebSocket`; see `createTunnelClient`).
- * The protocol defaults to "grpc", what `createTunnelTransport` speaks (a gRPC upstream
- * then needs no adapter).
+ * The protocol defaults to "connect", as `createTunnelTransport`'s: in this stack a
+ * Connect call costs less than a gRPC one (no trailers frame, a unary body sent whole);
+ * the gateway adapts it to a gRPC upstream.
  */
 export interface PageSocketTransportOptions extends Omit<TransportOverTunnelOptions, "client">, Omit<TunnelClientOptions, "url"> {
   /** Base URL of the service; only its path prefix travels (e.g. "https://api.example/" or "/"). */
@@ -64,6 +65,6 @@ export function createPageSocketTransport(options: PageSocketTransportOptions): 
     connectionWindow,
     onStatus,
   });
-  const transport = createTransportOverTunnel({ ...connect, client: tunnel });
+  const transport = createTransportOverTunnel({ ...connect, protocol: connect.protocol ?? "connect", client: tunnel });
   return { unary: transport.unary.bind(transport), stream: transport.stream.bind(transport), tunnel };
 }

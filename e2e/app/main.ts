@@ -13,7 +13,7 @@ import { createPageSocketTransport } from "../../page-sdk/index.js";
 export type PageSocketKind = "socket-grpc" | "socket-connect-json" | "socket-grpc-web";
 
 /** Transport kinds a test can pick ("connect-fetch": Connect binary with `fetch: tunnelFetch`). */
-export type Kind = "connect-bin" | "connect-json" | "grpc-web" | "tunnel" | "connect-fetch" | PageSocketKind;
+export type Kind = "connect-bin" | "connect-json" | "grpc-web" | "tunnel" | "tunnel-grpc" | "connect-fetch" | PageSocketKind;
 
 /** Gateway of the "socket-*" kinds, and the statuses their sockets reported. */
 const pageSocket = { gateway: "", statuses: [] as string[] };
@@ -70,6 +70,8 @@ function transport(kind: Kind, baseUrl: string): Transport {
       return createGrpcWebTransport({ baseUrl });
     case "tunnel":
       return createTunnelTransport({ baseUrl });
+    case "tunnel-grpc":
+      return createTunnelTransport({ baseUrl, protocol: "grpc" });
     case "connect-fetch":
       return createConnectTransport({ baseUrl, useBinaryFormat: true, fetch: tunnelFetch });
     case "socket-grpc":
