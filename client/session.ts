@@ -13,8 +13,12 @@ import {
   ReceiveWindow,
   SUBPROTOCOL,
   SendWindow,
+  batchesInUse,
   decodeFrame,
   encodeFrame,
+  isBatch,
+  packFrames,
+  splitBatch,
   errorCodeName,
   resolveSettings,
   type DecodeLimits,
@@ -37,6 +41,8 @@ export interface SessionOptions {
   streamWindow: number;
   /** Our receive window per socket (announced as INITIAL_CONNECTION_WINDOW). */
   connectionWindow: number;
+  /** Announce FRAME_BATCHES: several frames per message both ways, if the gateway does too. */
+  batchFrames: boolean;
 }
 
 /** What a session reports to its owner. Each callback may open or cancel streams. */
@@ -59,6 +65,28 @@ export type SessionState = "connecting" | "open" | "draining" | "closed";
 
 const OPEN = 1; // WebSocket.OPEN
 
+/**
+ * Runs `fn` in a task of its own, right after this one: `setImmediate` in Node, a
+ * MessageChannel message in browsers (the quickest task there; a 0 ms timer may be
+ * clamped).
+ */
+function afterThisTask(fn: () => void): void {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  if (immediate) {
+    immediate(fn);
+    return;
+  }
+  taskQueue.push(fn);
+  if (taskQueue.length > 1) return;
+  taskChannel ??= new MessageChannel();
+  taskChannel.port1.onmessage = () => {
+    for (const f of taskQueue.splice(0)) f();
+  };
+  taskChannel.port2.postMessage(null);
+}
+const taskQueue: Array<() => void> = [];
+let taskChannel: MessageChannel | undefined;
+
 export class TunnelSession implements StreamHost {
   private _state: SessionState = "connecting";
   private ws: WebSocketLike | null = null;
@@ -73,6 +101,10 @@ export class TunnelSession implements StreamHost {
   private lastFrameAt = Date.now();
   /** The socket is corked until the end of this event-loop turn (Node only). */
   private corked = false;
+  /** Both ends announced FRAME_BATCHES: the frames of one task go out packed (protocol/batch.ts). */
+  private batching = false;
+  /** Encoded frames waiting for the end of this task (when batching). */
+  private outbox: Uint8Array[] = [];
   /** Set by a GOAWAY with an error code: why the streams still open will fail. */
   private goawayError: TunnelError | null = null;
 
@@ -158,6 +190,7 @@ export class TunnelSession implements StreamHost {
       if (goaway && ws.readyState === OPEN) {
         this.sendNow({ kind: "goaway", lastStreamId: 0, code: goaway.code, message: goaway.message });
       }
+      this.flush();
       try {
         // Browsers accept only 1000 or 3000-4999 from script.
         ws.close(1000, goaway ? errorCodeName(goaway.code) : "client closed");
@@ -195,10 +228,29 @@ export class TunnelSession implements StreamHost {
   private sendNow(frame: Frame): void {
     const ws = this.ws;
     if (!ws || ws.readyState !== OPEN) return;
+    if (traceHook) traceFrame("w.out", frame);
+    if (this.batching) {
+      // A call's frames (HEADERS, its body's DATA, the end; and those of every call made in
+      // this task) leave as one message: each message costs the browser a send of its own.
+      // Connect-ES hands a body over as an iterable, a few microtasks per chunk, so the
+      // outbox waits for the end of the task, not of the current microtask.
+      if (this.outbox.push(encodeFrame(frame)) === 1) afterThisTask(this.flush);
+      return;
+    }
     this.corkForTurn(ws);
     ws.send(encodeFrame(frame));
-    if (traceHook) traceFrame("w.out", frame);
   }
+
+  /** Sends the frames waiting in the outbox, packed into as few messages as fit. */
+  private readonly flush = (): void => {
+    if (this.outbox.length === 0) return;
+    const frames = this.outbox;
+    this.outbox = [];
+    const ws = this.ws;
+    if (!ws || ws.readyState !== OPEN) return;
+    this.corkForTurn(ws);
+    for (const { message } of packFrames(frames, this.peer!.maxFramePayload)) ws.send(message);
+  };
 
   /**
    * Node with the `ws` package: corks its socket until the end of this event-loop turn, so
@@ -238,6 +290,7 @@ export class TunnelSession implements StreamHost {
         initialConnectionWindow: this.options.connectionWindow,
         maxFramePayload: this.limits.maxFramePayload,
         pingIntervalMs: 0,
+        frameBatches: this.options.batchFrames ? 1 : 0,
       },
     });
   }
@@ -270,23 +323,45 @@ export class TunnelSession implements StreamHost {
         new ProtocolError(ErrorCode.PROTOCOL_ERROR, "received a text message; every tunnel frame is a binary message"),
       );
     this.lastFrameAt = Date.now();
+    if (this.batching && isBatch(bytes)) {
+      let frames: Uint8Array[];
+      try {
+        frames = splitBatch(bytes, this.limits.maxFramePayload);
+      } catch (e) {
+        if (e instanceof ProtocolError) return this.protocolError(e);
+        throw e;
+      }
+      // A frame that closes the session (a socket error, GOAWAY) stops the rest.
+      for (const f of frames) if (!this.onFrameBytes(f)) return;
+      return;
+    }
+    this.onFrameBytes(bytes);
+  }
+
+  /** Decodes and handles one frame (a whole message, or an entry of a BATCH); false once the session closed. */
+  private onFrameBytes(bytes: Uint8Array): boolean {
     let frame: Frame;
     try {
       frame = decodeFrame(bytes, "server", this.limits);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       const stream = e.streamId !== 0 ? this.streams.get(e.streamId) : undefined;
-      if (stream) return stream.protocolError(e);
-      if (e.streamId !== 0 && e.streamId <= this.lastStreamId) return; // a closed stream: ignored
-      return this.protocolError(e);
+      if (stream) stream.protocolError(e);
+      else if (e.streamId === 0 || e.streamId > this.lastStreamId) this.protocolError(e); // else a closed stream: ignored
+      return this.isOpen();
     }
     if (traceHook) traceFrame("w.in", frame);
     try {
       this.dispatch(frame);
     } catch (e) {
-      if (e instanceof ProtocolError) return this.protocolError(e);
-      throw e;
+      if (e instanceof ProtocolError) this.protocolError(e);
+      else throw e;
     }
+    return this.isOpen();
+  }
+
+  private isOpen(): boolean {
+    return this._state !== "closed";
   }
 
   private dispatch(frame: Frame): void {
@@ -348,6 +423,7 @@ export class TunnelSession implements StreamHost {
       return;
     }
     this.peer = settings;
+    this.batching = batchesInUse({ frameBatches: this.options.batchFrames ? 1 : 0 }, settings);
     this.sendWindow = new SendWindow(settings.initialConnectionWindow);
     clearTimeout(this.connectTimer);
     this._state = "open";

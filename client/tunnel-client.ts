@@ -227,6 +227,7 @@ class Client implements TunnelClient {
         connectTimeoutMs: this.connectTimeoutMs,
         streamWindow: this.options.streamWindow ?? DEFAULTS.streamWindow,
         connectionWindow: this.options.connectionWindow ?? DEFAULTS.connectionWindow,
+        batchFrames: this.options.batchFrames ?? true,
       },
       this.events,
     );

@@ -48,6 +48,11 @@ export interface TunnelClientOptions {
   connectionWindow?: number;
   /** Called on every status change. */
   onStatus?: (status: TunnelStatus) => void;
+  /**
+   * Pack the frames of one task into one WebSocket message, both ways, when the gateway
+   * supports it (FRAME_BATCHES, docs/PROTOCOL.md 5.12). Default true.
+   */
+  batchFrames?: boolean;
 }
 
 export interface TunnelRequest {

@@ -55,7 +55,7 @@ export interface PageSocketTransport extends Transport {
  * http(s), or when there is no WebSocket.
  */
 export function createPageSocketTransport(options: PageSocketTransportOptions): PageSocketTransport {
-  const { gateway, WebSocket, connectTimeoutMs, reconnect, streamWindow, connectionWindow, onStatus, ...connect } = options;
+  const { gateway, WebSocket, connectTimeoutMs, reconnect, streamWindow, connectionWindow, onStatus, batchFrames, ...connect } = options;
   const tunnel = createTunnelClient({
     url: resolveGatewayUrl(gateway, (globalThis as { document?: { baseURI: string } }).document?.baseURI),
     WebSocket,
@@ -64,6 +64,7 @@ export function createPageSocketTransport(options: PageSocketTransportOptions): 
     streamWindow,
     connectionWindow,
     onStatus,
+    batchFrames,
   });
   const transport = createTransportOverTunnel({ ...connect, protocol: connect.protocol ?? "connect", client: tunnel });
   return { unary: transport.unary.bind(transport), stream: transport.stream.bind(transport), tunnel };

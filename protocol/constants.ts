@@ -29,6 +29,8 @@ export const FrameType = {
   PING: 0x6,
   PONG: 0x7,
   GOAWAY: 0x8,
+  /** Several frames in one message, to a peer that announced FRAME_BATCHES (batch.ts). */
+  BATCH: 0x9,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -46,6 +48,7 @@ export const SettingId = {
   INITIAL_CONNECTION_WINDOW: 0x4,
   MAX_FRAME_PAYLOAD: 0x5,
   PING_INTERVAL_MS: 0x6,
+  FRAME_BATCHES: 0x7,
 } as const;
 export type SettingId = (typeof SettingId)[keyof typeof SettingId];
 
@@ -63,6 +66,8 @@ export interface Settings {
   maxFramePayload: number;
   /** How often the sender pings, in milliseconds (0 = never). */
   pingIntervalMs: number;
+  /** 1: the sender accepts BATCH messages (several frames in one WebSocket message); 0: it does not. */
+  frameBatches: number;
 }
 
 /** Values assumed for a setting that a SETTINGS frame leaves out. */
@@ -73,6 +78,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   initialConnectionWindow: 8 << 20,
   maxFramePayload: 64 << 10,
   pingIntervalMs: 25_000,
+  frameBatches: 0,
 });
 
 /** Smallest MAX_FRAME_PAYLOAD a peer may announce (a header block must fit). */

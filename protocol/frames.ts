@@ -130,6 +130,7 @@ const SETTING_FIELDS: Array<[SettingId, keyof Settings]> = [
   [SettingId.INITIAL_CONNECTION_WINDOW, "initialConnectionWindow"],
   [SettingId.MAX_FRAME_PAYLOAD, "maxFramePayload"],
   [SettingId.PING_INTERVAL_MS, "pingIntervalMs"],
+  [SettingId.FRAME_BATCHES, "frameBatches"],
 ];
 
 function header(type: number, flags: number, streamId: number, payloadSize: number) {
@@ -275,6 +276,9 @@ function checkSetting(id: SettingId, value: number): void {
     case SettingId.INITIAL_STREAM_WINDOW:
     case SettingId.INITIAL_CONNECTION_WINDOW:
       if (value > MAX_WINDOW) fail("windows are at most 2^31-1");
+      break;
+    case SettingId.FRAME_BATCHES:
+      if (value > 1) fail("must be 0 or 1");
       break;
     case SettingId.MAX_FRAME_PAYLOAD:
       if (value < MIN_MAX_FRAME_PAYLOAD || value > MAX_MAX_FRAME_PAYLOAD)

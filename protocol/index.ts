@@ -6,5 +6,6 @@ export * from "./constants.js";
 export * from "./errors.js";
 export * from "./headers.js";
 export * from "./frames.js";
+export * from "./batch.js";
 export * from "./stream-state.js";
 export * from "./flow-control.js";

@@ -14,10 +14,14 @@ import {
   ProtocolError,
   ReceiveWindow,
   SendWindow,
+  batchesInUse,
   decodeFrame,
   encodeFrame,
   errorCodeName,
+  isBatch,
+  packFrames,
   resolveSettings,
+  splitBatch,
   type DecodeLimits,
   type Frame,
   type Settings,
@@ -66,9 +70,19 @@ export class TunnelConnection implements StreamHost {
   private corked = false;
   /** Bytes queued unwritten when this turn's cork began: the backlog the kernel did not take. */
   private backlogAtCork = 0;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.socket!.uncork();
+  /** An end of turn is scheduled (it sends the outbox and uncorks). */
+  private turnScheduled = false;
+  /** Both ends announced FRAME_BATCHES: a turn's frames go out packed (protocol/batch.ts). */
+  private batching = false;
+  /** Encoded frames of this turn waiting to be packed, with what runs once each is written. */
+  private outbox: Array<{ bytes: Uint8Array; written: () => void }> = [];
+  private readonly endOfTurn = () => {
+    this.turnScheduled = false;
+    this.flushOutbox();
+    if (this.corked) {
+      this.corked = false;
+      this.socket!.uncork();
+    }
   };
   /** Streams waiting for the socket's queued bytes to fall under maxSocketBufferedBytes. */
   private readonly outputWaiters = new Set<() => void>();
@@ -102,6 +116,7 @@ export class TunnelConnection implements StreamHost {
         initialConnectionWindow: o.connectionWindow,
         maxFramePayload: o.maxFramePayload,
         pingIntervalMs: o.pingIntervalMs,
+        frameBatches: 1,
       },
     });
     if (o.pingIntervalMs > 0) {
@@ -156,7 +171,10 @@ export class TunnelConnection implements StreamHost {
     if (this.closed || this.goingAway) return;
     this.goingAway = true;
     this.send({ kind: "goaway", lastStreamId: this.highestId, code: ErrorCode.NO_ERROR, message });
-    if (this.streams.size === 0) this.ws.close(1001, "draining");
+    if (this.streams.size === 0) {
+      this.flushOutbox();
+      this.ws.close(1001, "draining");
+    }
   }
 
   /** Ends the socket now, abandoning open streams (after a drain timed out). */
@@ -182,17 +200,22 @@ export class TunnelConnection implements StreamHost {
     }
     const bytes = encodeFrame(frame);
     let queued = false;
-    if (this.socket && !this.corked) {
-      this.corked = true;
-      this.backlogAtCork = this.ws.bufferedAmount;
-      this.socket.cork();
-      setImmediate(this.uncork);
+    if (!this.turnScheduled) {
+      this.turnScheduled = true;
+      if (this.socket) {
+        this.corked = true;
+        this.backlogAtCork = this.ws.bufferedAmount;
+        this.socket.cork();
+      }
+      setImmediate(this.endOfTurn);
     }
-    this.ws.send(bytes, () => {
+    const onWritten = () => {
       if (queued) this.queuedControl--;
       written?.();
       if (this.outputWaiters.size > 0 && !this.outputFull) this.wakeOutput();
-    });
+    };
+    if (this.batching) this.outbox.push({ bytes, written: onWritten });
+    else this.ws.send(bytes, onWritten);
     if (traceHook) traceFrame("g.out", frame);
     // Counted only while it waits in the gateway's queue: a reply the kernel took at once is
     // not. Under the turn's cork every byte waits until the turn ends; what counts then is
@@ -204,6 +227,24 @@ export class TunnelConnection implements StreamHost {
     const { metrics } = this.ctx;
     metrics.frame(frame.kind, "out", bytes.length);
     return true;
+  }
+
+  /** Sends this turn's frames, packed into as few messages as the client's MAX_FRAME_PAYLOAD allows. */
+  private flushOutbox(): void {
+    if (this.outbox.length === 0) return;
+    const items = this.outbox;
+    this.outbox = [];
+    let at = 0;
+    for (const { message, count } of packFrames(
+      items.map((i) => i.bytes),
+      this.peer.maxFramePayload,
+    )) {
+      const group = items.slice(at, at + count);
+      at += count;
+      this.ws.send(message, () => {
+        for (const i of group) i.written();
+      });
+    }
   }
 
   private wakeOutput(): void {
@@ -232,8 +273,10 @@ export class TunnelConnection implements StreamHost {
     this.streams.delete(stream.id);
     this.ctx.metrics.streamsActive.dec();
     if (this.streams.size === 0) {
-      if (this.goingAway) this.ws.close(1001, "drained");
-      else this.armIdle();
+      if (this.goingAway) {
+        this.flushOutbox();
+        this.ws.close(1001, "drained");
+      } else this.armIdle();
     }
   }
 
@@ -247,6 +290,7 @@ export class TunnelConnection implements StreamHost {
     this.goingAway = true;
     for (const s of [...this.streams.values()]) s.abandon();
     const wsCode = code === ErrorCode.IDLE_TIMEOUT || code === ErrorCode.KEEPALIVE_TIMEOUT ? 1001 : 1002;
+    this.flushOutbox();
     this.ws.close(wsCode, name);
     this.cleanup();
   }
@@ -298,6 +342,25 @@ export class TunnelConnection implements StreamHost {
       this.goaway(ErrorCode.PROTOCOL_ERROR, "text WebSocket message; every frame must be a binary message");
       return;
     }
+    if (this.batching && isBatch(bytes)) {
+      let frames: Uint8Array[];
+      try {
+        frames = splitBatch(bytes, this.limits.maxFramePayload);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.ctx.metrics.frame("invalid", "in");
+        this.goaway(err.code, err.message);
+        return;
+      }
+      // A frame that ends the socket (a socket error) stops the rest.
+      for (const f of frames) if (!this.closed) this.onFrameBytes(f);
+      return;
+    }
+    this.onFrameBytes(bytes);
+  }
+
+  /** Decodes and handles one frame (a whole message, or an entry of a BATCH). */
+  private onFrameBytes(bytes: Uint8Array): void {
     let frame: Frame;
     try {
       frame = decodeFrame(bytes, "client", this.limits);
@@ -360,6 +423,7 @@ export class TunnelConnection implements StreamHost {
         );
       }
       this.connectionSendWindow.credit(this.peer.initialConnectionWindow);
+      this.batching = batchesInUse({ frameBatches: 1 }, this.peer);
       return;
     }
     switch (frame.kind) {

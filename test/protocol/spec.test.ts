@@ -39,6 +39,7 @@ describe("docs/PROTOCOL.md", () => {
       INITIAL_CONNECTION_WINDOW: "initialConnectionWindow",
       MAX_FRAME_PAYLOAD: "maxFramePayload",
       PING_INTERVAL_MS: "pingIntervalMs",
+      FRAME_BATCHES: "frameBatches",
     };
     for (const [name, id] of Object.entries(SettingId)) {
       expect(doc).toContain(`| \`0x${id.toString(16)}\` | ${name} | ${DEFAULT_SETTINGS[keys[name as keyof typeof SettingId]]}`);

@@ -30,6 +30,7 @@ describe("gateway basics", () => {
       initialConnectionWindow: 8 << 20,
       maxFramePayload: 64 << 10,
       pingIntervalMs: 25_000,
+      frameBatches: 1,
     });
     expect(SettingId.VERSION).toBe(1);
     client.close();

@@ -12,6 +12,8 @@ import {
   PROTOCOL_VERSION,
   SUBPROTOCOL,
   decodeFrame,
+  isBatch,
+  splitBatch,
   encodeFrame,
   type Frame,
   type HeaderList,
@@ -26,10 +28,18 @@ export class RawClient {
   readonly closed: Promise<number>;
   private cursor = 0;
 
+  /** Every WebSocket message received, as it came (a BATCH is one message). */
+  readonly messages: Uint8Array[] = [];
+  /** This client announced FRAME_BATCHES = 1: a BATCH from the gateway is split into its frames. */
+  batches = false;
+
   private constructor(readonly ws: WebSocket) {
     ws.binaryType = "nodebuffer";
     ws.on("message", (data: Buffer) => {
-      this.frames.push(decodeFrame(new Uint8Array(data), "server", { maxFramePayload: 16 << 20, maxHeaderBlockBytes: 1 << 20 }));
+      const bytes = new Uint8Array(data);
+      this.messages.push(bytes);
+      const frames = this.batches && isBatch(bytes) ? splitBatch(bytes, 16 << 20) : [bytes];
+      for (const f of frames) this.frames.push(decodeFrame(f, "server", { maxFramePayload: 16 << 20, maxHeaderBlockBytes: 1 << 20 }));
       this.wake();
     });
     this.closed = new Promise((resolve) =>
@@ -59,6 +69,7 @@ export class RawClient {
       localAddress: options.localAddress,
     });
     const client = new RawClient(ws);
+    client.batches = options.settings !== false && options.settings?.frameBatches === 1;
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
