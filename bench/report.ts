@@ -134,30 +134,20 @@ export function evaluateTargets(r: BenchResults): TargetCheck[] {
       "x",
       fastMissing ?? (wasmws === undefined ? noWasmws : undefined),
     );
-    check(
-      `${engine}: page-SDK / wasmws, sequential (time per call)`,
-      ratio(med(seq, "page-sdk"), wasmws),
-      L.perCallVsWasmws,
-      true,
-      "x",
-      wasmws === undefined ? noWasmws : undefined,
-    );
-    check(
-      `${engine}: page-socket-inproc / wasmws, sequential (time per call)`,
-      ratio(med(seq, "page-socket-inproc"), wasmws),
-      L.socketInProcessVsWasmws,
-      true,
-      "x",
-      wasmws === undefined ? noWasmws : undefined,
-    );
-    check(
-      `${engine}: page-SDK in-process / wasmws, sequential (time per call)`,
-      ratio(med(seq, "page-sdk-inproc"), wasmws),
-      L.pageSdkInProcessVsWasmws,
-      true,
-      "x",
-      wasmws === undefined ? noWasmws : undefined,
-    );
+    for (const [label, path, limit] of [
+      ["page-SDK", "page-sdk", L.perCallVsWasmws],
+      ["page-socket-inproc", "page-socket-inproc", L.socketInProcessVsWasmws],
+      ["page-SDK in-process", "page-sdk-inproc", L.pageSdkInProcessVsWasmws],
+    ] as const) {
+      check(
+        `${engine}: ${label} / wasmws, sequential (time per call)`,
+        ratio(med(seq, path), wasmws),
+        limit,
+        true,
+        "x",
+        wasmws === undefined ? noWasmws : undefined,
+      );
+    }
     check(
       `${engine}: fast path / direct HTTP/1.1, sequential (time per call)`,
       ratio(med(seq, "tunnel-fastpath"), med(seq, "direct-h1")),

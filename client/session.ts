@@ -78,10 +78,12 @@ function afterThisTask(fn: () => void): void {
   }
   taskQueue.push(fn);
   if (taskQueue.length > 1) return;
-  taskChannel ??= new MessageChannel();
-  taskChannel.port1.onmessage = () => {
-    for (const f of taskQueue.splice(0)) f();
-  };
+  if (!taskChannel) {
+    taskChannel = new MessageChannel();
+    taskChannel.port1.onmessage = () => {
+      for (const f of taskQueue.splice(0)) f();
+    };
+  }
   taskChannel.port2.postMessage(null);
 }
 const taskQueue: Array<() => void> = [];
@@ -101,6 +103,10 @@ export class TunnelSession implements StreamHost {
   private lastFrameAt = Date.now();
   /** The socket is corked until the end of this event-loop turn (Node only). */
   private corked = false;
+  /** What this end announces as FRAME_BATCHES. */
+  private get frameBatches(): number {
+    return this.options.batchFrames ? 1 : 0;
+  }
   /** Both ends announced FRAME_BATCHES: the frames of one task go out packed (protocol/batch.ts). */
   private batching = false;
   /** Encoded frames waiting for the end of this task (when batching). */
@@ -290,7 +296,7 @@ export class TunnelSession implements StreamHost {
         initialConnectionWindow: this.options.connectionWindow,
         maxFramePayload: this.limits.maxFramePayload,
         pingIntervalMs: 0,
-        frameBatches: this.options.batchFrames ? 1 : 0,
+        frameBatches: this.frameBatches,
       },
     });
   }
@@ -423,7 +429,7 @@ export class TunnelSession implements StreamHost {
       return;
     }
     this.peer = settings;
-    this.batching = batchesInUse({ frameBatches: this.options.batchFrames ? 1 : 0 }, settings);
+    this.batching = batchesInUse({ frameBatches: this.frameBatches }, settings);
     this.sendWindow = new SendWindow(settings.initialConnectionWindow);
     clearTimeout(this.connectTimer);
     this._state = "open";
