@@ -7,7 +7,17 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { createTunnelClient } from "../../client/index.js";
-import { FrameType, SUBPROTOCOL, decodeFrame, encodeBatch, encodeFrame, isBatch, splitBatch, type Frame } from "../../protocol/index.js";
+import {
+  ErrorCode,
+  FrameType,
+  SUBPROTOCOL,
+  decodeFrame,
+  encodeBatch,
+  encodeFrame,
+  isBatch,
+  splitBatch,
+  type Frame,
+} from "../../protocol/index.js";
 
 let server: WebSocketServer | undefined;
 afterEach(async () => {
@@ -16,24 +26,30 @@ afterEach(async () => {
 });
 
 /** A gateway stand-in announcing `frameBatches`; answers each request with HEADERS, DATA and TRAILERS in one BATCH (or three messages). */
-async function start(frameBatches: 0 | 1) {
+async function start(frameBatches: 0 | 1, malformedAnswer?: Uint8Array) {
   const messages: Uint8Array[] = [];
   server = new WebSocketServer({ port: 0, host: "127.0.0.1", handleProtocols: () => SUBPROTOCOL });
   server.on("connection", (ws) => {
     ws.send(encodeFrame({ kind: "settings", settings: { frameBatches } }));
     let batching = false; // once the client's SETTINGS announced FRAME_BATCHES too
+    let first = true; // this socket's first message is the client's SETTINGS
     ws.on("message", (data: Buffer) => {
       const bytes = new Uint8Array(data);
       messages.push(bytes);
-      if (messages.length === 1) {
+      if (first) {
+        first = false;
         const settings = decodeFrame(bytes, "client");
         batching = frameBatches === 1 && settings.kind === "settings" && settings.settings.frameBatches === 1;
         return;
       }
       const frames =
-        frameBatches && isBatch(bytes) ? splitBatch(bytes, 1 << 16).map((f) => decodeFrame(f, "client")) : [decodeFrame(bytes, "client")];
+        batching && isBatch(bytes) ? splitBatch(bytes, 1 << 16).map((f) => decodeFrame(f, "client")) : [decodeFrame(bytes, "client")];
       for (const f of frames) {
         if (f.kind !== "data" || !f.endStream) continue;
+        if (malformedAnswer) {
+          ws.send(malformedAnswer);
+          continue;
+        }
         const answer: Frame[] = [
           {
             kind: "response-headers",
@@ -94,5 +110,23 @@ describe("client session: BATCH", () => {
     expect(await call(url)).toEqual({ body: [1, 2, 3], trailers: [["x-end", "yes"]] });
     expect(messages.some((m) => m[0] === FrameType.BATCH)).toBe(false);
     expect(messages.slice(1, 3).map((m) => decodeFrame(m, "client").kind)).toEqual(["request-headers", "data"]);
+  });
+
+  it("a malformed BATCH from the gateway fails the call with a clear error and a GOAWAY naming the fault; the next call reconnects", async () => {
+    // One entry whose length (99) runs past the end of the message.
+    const { messages, url } = await start(1, Uint8Array.of(FrameType.BATCH, 0, 0, 0, 0, 0, 0, 0, 0, 99, 1, 2));
+    const client = createTunnelClient({ url, WebSocket, reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
+    try {
+      const request = () => client.request({ method: "POST", path: "/svc/M", headers: [], body: Uint8Array.of(1) });
+      await expect(request()).rejects.toThrow(/BATCH entry at byte 6 of 99 bytes/);
+      await expect
+        .poll(() => messages.map((m) => (isBatch(m) ? undefined : decodeFrame(m, "client"))).find((f) => f?.kind === "goaway"))
+        .toMatchObject({ kind: "goaway", code: ErrorCode.FRAME_SIZE_ERROR });
+      // A new socket for the next call (which meets the same fault here).
+      await expect(request()).rejects.toThrow(/BATCH entry/);
+      expect(client.stats().reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      client.close();
+    }
   });
 });
